@@ -1,0 +1,32 @@
+// Bundles src/ into one CommonJS file (SEA cannot run an ESM main).
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { build } from "esbuild";
+import { buildConfig } from "../build.config.ts";
+
+const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+
+await mkdir("dist", { recursive: true });
+const result = await build({
+  entryPoints: [buildConfig.entry],
+  outfile: buildConfig.bundle,
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: buildConfig.nodeTarget,
+  minify: true,
+  sourcemap: false,
+  legalComments: "none",
+  metafile: true,
+  banner: {
+    // Libraries that read import.meta.url (PGlite) need it defined in a CJS bundle.
+    js: "#!/usr/bin/env node\nvar __import_meta_url = require('url').pathToFileURL(__filename).href;",
+  },
+  define: {
+    "import.meta.url": "__import_meta_url",
+    __NOETL_VERSION__: JSON.stringify(pkg.version),
+  },
+  logLevel: "warning",
+});
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+console.log(`built ${buildConfig.bundle} (${(bytes / 1024).toFixed(0)} KiB)`);

@@ -1,0 +1,56 @@
+// Entry point: parses arguments with cac; each command's module is imported only when it runs,
+// so `noetl --version` loads almost nothing.
+import { cac } from "cac";
+import { handleFatal } from "./cli/exit";
+
+declare const __NOETL_VERSION__: string;
+const version = typeof __NOETL_VERSION__ === "string" ? __NOETL_VERSION__ : "0.0.0-dev";
+
+const cli = cac("noetl");
+
+cli
+  .option("--server-url <url>", "Server URL (env NOETL_SERVER_URL, default http://localhost:8082)")
+  .option("--host <host>", "Server host (shorthand for --server-url)")
+  .option("--port <port>", "Server port (shorthand for --server-url)")
+  .option("--token <token>", "API token (env NOETL_API_TOKEN)")
+  .option("--json", "Machine-readable output")
+  .option("-v, --verbose", "Verbose output (tool output, stack traces)")
+  .option("--no-color", "Disable colours (also NO_COLOR)");
+
+cli
+  .command("validate [...files]", "Check playbooks: YAML, schema, step references, tool kinds, templates")
+  .example("noetl validate automation/tasks.yaml")
+  .action(async (files: string[], opts) => {
+    const { validateCommand } = await import("./cli/validate");
+    return validateCommand(files, opts);
+  });
+
+cli.command("schema", "Print the JSON Schema of the playbook DSL (for editors)").action(async () => {
+  const { schemaCommand } = await import("./cli/schema");
+  return schemaCommand();
+});
+
+cli.help();
+cli.version(version, "--version");
+
+async function main(): Promise<void> {
+  const argv = process.argv;
+  try {
+    cli.parse(argv, { run: false });
+    if (!cli.matchedCommand) {
+      const name = cli.args[0];
+      if (name !== undefined) {
+        const { usageError } = await import("./cli/exit");
+        throw usageError(`unknown command "${name}"; run "noetl --help" for the list of commands`);
+      }
+      if (!cli.options.help && !cli.options.version) cli.outputHelp();
+      return;
+    }
+    const code = await cli.runMatchedCommand();
+    if (typeof code === "number") process.exitCode = code;
+  } catch (err) {
+    process.exitCode = handleFatal(err, Boolean(cli.options.verbose));
+  }
+}
+
+void main();
