@@ -18,6 +18,19 @@ cli
   .option("--no-color", "Disable colours (also NO_COLOR)");
 
 cli
+  .command("run [ref]", "Run a playbook locally (a file, or a name resolved as REF.yaml or automation/REF.yaml)")
+  .option("--set <key=value>", "Set a workload value (repeatable; dotted keys nest; values parse as YAML)")
+  .option("--payload <json>", "Workload as JSON, or @file")
+  .option("-t, --target <step>", "Start at this step instead of the entry step")
+  .option("-r, --runtime <runtime>", "local or auto (default auto)")
+  .option("--dry-run", "Validate and print the plan without running tools")
+  .example("noetl run automation/tasks.yaml --set target=build -v")
+  .action(async (ref: string | undefined, opts) => {
+    const { runCommand } = await import("./cli/run");
+    return runCommand(ref, opts);
+  });
+
+cli
   .command("validate [...files]", "Check playbooks: YAML, schema, step references, tool kinds, templates")
   .example("noetl validate automation/tasks.yaml")
   .action(async (files: string[], opts) => {

@@ -1,0 +1,54 @@
+// Parses YAML keeping enough of the syntax tree to point at the line and column of any path.
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { PathSegment, Problem } from "./problems";
+
+export interface YamlSource {
+  value: unknown;
+  problems: Problem[];
+  /** Position of the node at `path` (the key itself when `key` is set), or of its nearest existing ancestor. */
+  locate(path: readonly PathSegment[], key?: boolean): { line: number; col: number };
+}
+
+export function parseYaml(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const problems: Problem[] = doc.errors.map((e) => {
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    return { file, line: pos.line, col: pos.col, message: firstLine(e.message) };
+  });
+  const value = problems.length === 0 ? doc.toJS({ maxAliasCount: 1000 }) : undefined;
+
+  function locate(path: readonly PathSegment[], key = false): { line: number; col: number } {
+    let node: unknown = doc.contents;
+    let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      const last = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+        if (!pair) break;
+        const keyNode = pair.key as Node | null;
+        if (last && key && keyNode?.range) {
+          offset = keyNode.range[0];
+          break;
+        }
+        node = pair.value;
+        const range = (pair.value as Node | null)?.range ?? keyNode?.range;
+        if (range) offset = range[0];
+      } else if (isSeq(node) && typeof seg === "number") {
+        node = node.items[seg];
+        const range = (node as Node | null)?.range;
+        if (!range) break;
+        offset = range[0];
+      } else break;
+    }
+    return lineCounter.linePos(offset);
+  }
+
+  return { value, problems, locate };
+}
+
+function firstLine(message: string): string {
+  const line = message.split("\n")[0] ?? message;
+  return line.replace(/ at line \d+, column \d+:?$/, "");
+}

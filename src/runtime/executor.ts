@@ -1,0 +1,126 @@
+// Runs one command: renders each task's configuration with its context, calls the tool under
+// the task's timeout, and applies the task's policy (retry, continue, break, jump, fail).
+// The one code path shared by `noetl run` and the worker.
+import { evaluatePolicy } from "../engine/policy";
+import type { Command, CommandReport, Envelope } from "../engine/types";
+import type { TaskConfig } from "../playbook/schema";
+import { renderValue } from "../template";
+import { getTool } from "../tools/registry";
+import type { ToolOutcome, ToolServices } from "../tools/types";
+
+export interface CallEvent {
+  type: "call.done" | "call.error";
+  task: string;
+  attempt: number;
+  duration_ms: number;
+  error?: Envelope["error"];
+}
+
+export interface ExecuteOptions {
+  signal: AbortSignal;
+  services: ToolServices;
+  env: Record<string, string | undefined>;
+  baseDir: string;
+  onOutput?: (stream: "stdout" | "stderr", chunk: string) => void;
+  onCall?: (ev: CallEvent) => void;
+}
+
+/** Keys of a task that describe the call rather than configure the tool. */
+const TASK_META = new Set(["kind", "name", "desc", "input", "spec"]);
+
+export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promise<CommandReport> {
+  const named: Record<string, Envelope> = {};
+  let prev: Envelope | undefined;
+  let set: Record<string, unknown> | undefined;
+  const where = { step: cmd.step };
+
+  for (const [i, task] of cmd.tasks.entries()) {
+    const label = task.name ?? (cmd.tasks.length > 1 ? `${task.kind}#${i + 1}` : task.kind);
+    for (let attempt = 1; ; attempt++) {
+      const ctx: Record<string, unknown> = { ...cmd.context, ...named, ...(prev ? { _prev: prev } : {}) };
+      const started = performance.now();
+      const outcome = await callTool(task, cmd, ctx, opts, label);
+      const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
+      const envelope: Envelope = {
+        status: outcome.status,
+        data: outcome.data,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        meta: { attempt, duration_ms },
+      };
+      opts.onCall?.({ type: outcome.status === "ok" ? "call.done" : "call.error", task: label, attempt, duration_ms, error: outcome.error });
+      const output = { ...envelope, ...(outcome.http ? { http: outcome.http } : {}), ...(outcome.pg ? { pg: outcome.pg } : {}) };
+      let answer: ReturnType<typeof evaluatePolicy>;
+      try {
+        answer = evaluatePolicy(task.spec?.policy?.rules, output, ctx, attempt, where);
+        if (answer.set) set = { ...set, ...(renderValue(answer.set, { ...ctx, output }, { step: cmd.step, field: "policy.then.set" }) as object) };
+      } catch (err) {
+        return { result: failure("template", (err as Error).message, attempt), directive: "fail", set };
+      }
+      if (opts.signal.aborted) return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
+      if (answer.do === "retry") {
+        if (!(await sleep(answer.delayMs ?? 0, opts.signal))) return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
+        continue;
+      }
+      if (task.name) named[task.name] = envelope;
+      prev = envelope;
+      if (answer.do !== "continue") return { result: envelope, directive: answer.do, ...(answer.to ? { to: answer.to } : {}), set };
+      break;
+    }
+  }
+  return { result: prev ?? { status: "ok", data: null }, directive: "continue", set };
+}
+
+async function callTool(task: TaskConfig, cmd: Command, ctx: Record<string, unknown>, opts: ExecuteOptions, label: string): Promise<ToolOutcome> {
+  const tool = getTool(task.kind);
+  if (!tool) return { status: "error", error: { kind: "config", message: `unknown tool kind "${task.kind}"` } };
+  let input: Record<string, unknown>;
+  const config: Record<string, unknown> = {};
+  try {
+    const stepInput = cmd.input ? (renderValue(cmd.input, ctx, { step: cmd.step, field: "input" }) as Record<string, unknown>) : {};
+    const taskInput = task.input ? (renderValue(task.input, { ...ctx, input: stepInput }, { step: cmd.step, field: `${label}.input` }) as Record<string, unknown>) : {};
+    input = { ...stepInput, ...taskInput };
+    ctx.input = input;
+    const raw = new Set(tool.rawKeys ?? []);
+    for (const [key, value] of Object.entries(task)) {
+      if (TASK_META.has(key)) continue;
+      config[key] = raw.has(key) ? value : renderValue(value, ctx, { step: cmd.step, field: `tool.${key}` });
+    }
+  } catch (err) {
+    return { status: "error", error: { kind: "template", message: (err as Error).message, retryable: false } };
+  }
+  const timeout = task.spec?.timeout_seconds;
+  const signal = timeout ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout * 1000)]) : opts.signal;
+  try {
+    return await tool.run(config, {
+      signal,
+      input,
+      vars: ctx,
+      env: opts.env,
+      baseDir: opts.baseDir,
+      onOutput: opts.onOutput,
+      services: opts.services,
+    });
+  } catch (err) {
+    // Tools return errors as values; this guards the runtime against one that does not.
+    return { status: "error", error: { kind: "exception", message: (err as Error).message } };
+  }
+}
+
+function failure(kind: string, message: string, attempt: number): Envelope {
+  return { status: "error", error: { kind, message }, meta: { attempt } };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (ms <= 0) return Promise.resolve(!signal.aborted);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
