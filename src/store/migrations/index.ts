@@ -1,0 +1,22 @@
+// The ordered list of schema migrations, compiled into the bundle (no files to find at run time).
+import init from "./001-init";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "init", sql: init }];
+
+/** Tables `noetl db validate` expects to find. */
+export const TABLES = [
+  "catalog",
+  "execution",
+  "event",
+  "step_result",
+  "command",
+  "outbox",
+  "credential",
+  "worker",
+];

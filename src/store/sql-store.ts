@@ -1,0 +1,37 @@
+// The Store over any Db: one SQL implementation serves PGlite and PostgreSQL alike, so the
+// contract suite tests the same statements on both.
+import * as catalog from "./catalog";
+import * as credentials from "./credentials";
+import * as executions from "./executions";
+import { migrate, validate } from "./migrate";
+import type { Db } from "./sql";
+import { storeTx } from "./tx";
+import type { Store, StoreHooks } from "./types";
+
+export function sqlStore(db: Db, hooks: StoreHooks = {}): Store {
+  return {
+    backend: db.backend,
+    location: db.location,
+    migrate: () => migrate(db),
+    validate: () => validate(db),
+    transaction: (fn) => db.transaction((sql) => fn(storeTx(sql, hooks))),
+    close: () => db.close(),
+
+    registerCatalog: (e) => catalog.registerCatalog(db, e),
+    listCatalog: (f) => catalog.listCatalog(db, f),
+    getCatalog: (path, version) => catalog.getCatalog(db, path, version),
+
+    putCredential: (c) => credentials.putCredential(db, c),
+    listCredentials: () => credentials.listCredentials(db),
+    getCredential: (name) => credentials.getCredential(db, name),
+    deleteCredential: (name) => credentials.deleteCredential(db, name),
+
+    listExecutions: (q) => executions.listExecutions(db, q),
+    getExecution: (id) => executions.getExecution(db, id),
+    listSteps: (id) => executions.listSteps(db, id),
+    listEvents: (id, q) => executions.listEvents(db, id, q),
+    listWorkers: () => executions.listWorkers(db),
+    heartbeatWorker: (w) => executions.heartbeatWorker(db, w),
+    statusCounts: () => executions.statusCounts(db),
+  };
+}
