@@ -18,7 +18,10 @@ cli
   .option("--no-color", "Disable colours (also NO_COLOR)");
 
 cli
-  .command("run [ref]", "Run a playbook locally (a file, or a name resolved as REF.yaml or automation/REF.yaml)")
+  .command(
+    "run [ref]",
+    "Run a playbook locally (a file, or a name resolved as REF.yaml or automation/REF.yaml)",
+  )
   .option("--set <key=value>", "Set a workload value (repeatable; dotted keys nest; values parse as YAML)")
   .option("--payload <json>", "Workload as JSON, or @file")
   .option("-t, --target <step>", "Start at this step instead of the entry step")
@@ -42,6 +45,23 @@ cli.command("schema", "Print the JSON Schema of the playbook DSL (for editors)")
   const { schemaCommand } = await import("./cli/schema");
   return schemaCommand();
 });
+
+cli
+  .command("server [action]", "Run the server in the foreground: noetl server run")
+  .option("--init-db", "Create or upgrade the database schema first")
+  .example("noetl server run --host 127.0.0.1 --port 8082")
+  .action(async (action: string | undefined, opts) => {
+    const { serverCommand } = await import("./cli/server");
+    return serverCommand(action, opts);
+  });
+
+cli
+  .command("db [action]", "Create (init) or check (validate) the database schema; both are idempotent")
+  .example("noetl db init")
+  .action(async (action: string | undefined, opts) => {
+    const { dbCommand } = await import("./cli/db");
+    return dbCommand(action, opts);
+  });
 
 cli.help();
 cli.version(version, "--version");

@@ -10,8 +10,15 @@ export interface Style {
 }
 
 export function makeStyle(color: boolean): Style {
-  const wrap = (open: number, close: number) => (s: string) => (color ? `\x1b[${open}m${s}\x1b[${close}m` : s);
-  return { green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
+  const wrap = (open: number, close: number) => (s: string) =>
+    color ? `\x1b[${open}m${s}\x1b[${close}m` : s;
+  return {
+    green: wrap(32, 39),
+    red: wrap(31, 39),
+    yellow: wrap(33, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  };
 }
 
 export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream): boolean {
@@ -24,7 +31,10 @@ export function formatMs(ms: number): string {
 }
 
 /** Prints a line when a step starts, ends, is skipped or fails. */
-export function progressPrinter(out: NodeJS.WritableStream, style: Style): (ev: EngineEvent, state: ExecutionState) => void {
+export function progressPrinter(
+  out: NodeJS.WritableStream,
+  style: Style,
+): (ev: EngineEvent, state: ExecutionState) => void {
   const started = new Map<string, number>();
   return (ev, state) => {
     const run = ev.payload.run as string | undefined;
@@ -39,15 +49,22 @@ export function progressPrinter(out: NodeJS.WritableStream, style: Style): (ev: 
       case "step.exit": {
         const ms = run && started.has(run) ? ev.at - started.get(run)! : 0;
         const result = ev.payload.result as { status: string; error?: { message: string } };
-        if (result.status === "error") out.write(`${style.red("✗")} ${ev.step} ${style.dim(formatMs(ms))} ${style.red(result.error?.message ?? "error")}\n`);
+        if (result.status === "error")
+          out.write(
+            `${style.red("✗")} ${ev.step} ${style.dim(formatMs(ms))} ${style.red(result.error?.message ?? "error")}\n`,
+          );
         else out.write(`${style.green("✓")} ${ev.step} ${style.dim(formatMs(ms))}\n`);
         break;
       }
       case "workflow.completed":
-        out.write(`${style.green(style.bold("COMPLETED"))} in ${formatMs(ev.at - state.startedAt)}, ${state.steps.length} steps\n`);
+        out.write(
+          `${style.green(style.bold("COMPLETED"))} in ${formatMs(ev.at - state.startedAt)}, ${state.steps.length} steps\n`,
+        );
         break;
       case "workflow.failed":
-        out.write(`${style.red(style.bold("FAILED"))} in ${formatMs(ev.at - state.startedAt)}: ${ev.payload.error}\n`);
+        out.write(
+          `${style.red(style.bold("FAILED"))} in ${formatMs(ev.at - state.startedAt)}: ${ev.payload.error}\n`,
+        );
         break;
       case "execution.cancelled":
         out.write(`${style.yellow(style.bold("CANCELLED"))} after ${formatMs(ev.at - state.startedAt)}\n`);

@@ -18,7 +18,11 @@ export interface RunOptions {
   color?: boolean;
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 /** A path with "/" or a YAML extension is a file; else REF, REF.yaml, REF.yml, automation/REF.yaml; else ./noetl.yaml with REF as target. */
 export async function resolveRef(ref: string): Promise<{ file: string; target?: string }> {
@@ -27,18 +31,25 @@ export async function resolveRef(ref: string): Promise<{ file: string; target?: 
     if (await exists(c)) return { file: c };
   }
   if (await exists("noetl.yaml")) return { file: "noetl.yaml", target: ref };
-  throw new NoetlError("NOT_FOUND", `no playbook "${ref}": tried ${ref}, ${ref}.yaml, ${ref}.yml, automation/${ref}.yaml and ./noetl.yaml`);
+  throw new NoetlError(
+    "NOT_FOUND",
+    `no playbook "${ref}": tried ${ref}, ${ref}.yaml, ${ref}.yml, automation/${ref}.yaml and ./noetl.yaml`,
+  );
 }
 
 export async function runCommand(ref: string | undefined, opts: RunOptions): Promise<number> {
   if (!ref) throw new NoetlError("USAGE", "run needs a playbook, e.g. noetl run automation/tasks.yaml");
   const runtime = opts.runtime ?? "auto";
-  if (runtime !== "local" && runtime !== "auto") throw new NoetlError("USAGE", `-r must be local or auto, got "${runtime}"`);
+  if (runtime !== "local" && runtime !== "auto")
+    throw new NoetlError("USAGE", `-r must be local or auto, got "${runtime}"`);
   const { file, target: refTarget } = await resolveRef(ref);
   const loaded = await loadPlaybookFile(file);
   if (!loaded.playbook) {
     for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
-    throw new NoetlError("VALIDATION", `${file} is not a valid playbook (${loaded.problems.length} problem${loaded.problems.length === 1 ? "" : "s"})`);
+    throw new NoetlError(
+      "VALIDATION",
+      `${file} is not a valid playbook (${loaded.problems.length} problem${loaded.problems.length === 1 ? "" : "s"})`,
+    );
   }
   let playbook = loaded.playbook;
   const target = opts.target ?? refTarget;
@@ -64,7 +75,9 @@ export async function runCommand(ref: string | undefined, opts: RunOptions): Pro
       workload,
       signal: ac.signal,
       onEvent: printer,
-      onOutput: opts.verbose ? (step, _stream, chunk) => writeIndented(out, step, chunk, style.dim) : undefined,
+      onOutput: opts.verbose
+        ? (step, _stream, chunk) => writeIndented(out, step, chunk, style.dim)
+        : undefined,
     });
     if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else if (summary.status === "FAILED") process.stderr.write(`noetl: ${summary.error}\n`);
@@ -78,12 +91,20 @@ export async function runCommand(ref: string | undefined, opts: RunOptions): Pro
 
 function withEntry(pb: Playbook, step: string, file: string): Playbook {
   if (!pb.workflow.some((s) => s.step === step)) {
-    throw new NoetlError("USAGE", `${file} has no step "${step}"; its steps are ${pb.workflow.map((s) => s.step).join(", ")}`);
+    throw new NoetlError(
+      "USAGE",
+      `${file} has no step "${step}"; its steps are ${pb.workflow.map((s) => s.step).join(", ")}`,
+    );
   }
   return { ...pb, executor: { ...pb.executor, spec: { ...pb.executor?.spec, entry_step: step } } };
 }
 
-function writeIndented(out: NodeJS.WritableStream, step: string, chunk: string, dim: (s: string) => string): void {
+function writeIndented(
+  out: NodeJS.WritableStream,
+  step: string,
+  chunk: string,
+  dim: (s: string) => string,
+): void {
   const lines = chunk.replace(/\n$/, "").split("\n");
   out.write(`${lines.map((l) => `  ${dim(`${step} │`)} ${l}`).join("\n")}\n`);
 }
@@ -95,20 +116,39 @@ async function printPlan(pb: Playbook, workload: Record<string, unknown>, json: 
     tools: (s.tool ?? []).map((t) => t.kind),
     ...(s.when !== undefined ? { when: s.when } : {}),
     ...(s.loop ? { loop: { in: s.loop.in, mode: s.loop.spec?.mode ?? "sequential" } } : {}),
-    next: (s.next?.arcs ?? []).map((a) => ({ step: a.step, ...(a.when !== undefined ? { when: a.when } : {}) })),
+    next: (s.next?.arcs ?? []).map((a) => ({
+      step: a.step,
+      ...(a.when !== undefined ? { when: a.when } : {}),
+    })),
     mode: s.next?.spec?.mode ?? "exclusive",
   }));
-  const plan = { name: pb.metadata.name, entry_step: entryStep(pb), final_step: pb.executor?.spec?.final_step, workload: { ...pb.workload, ...workload }, steps };
+  const plan = {
+    name: pb.metadata.name,
+    entry_step: entryStep(pb),
+    final_step: pb.executor?.spec?.final_step,
+    workload: { ...pb.workload, ...workload },
+    steps,
+  };
   if (json) {
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`plan for ${pb.metadata.name} (entry: ${plan.entry_step}${plan.final_step ? `, final: ${plan.final_step}` : ""})\n`);
+  process.stdout.write(
+    `plan for ${pb.metadata.name} (entry: ${plan.entry_step}${plan.final_step ? `, final: ${plan.final_step}` : ""})\n`,
+  );
   for (const s of steps) {
     const tools = s.tools.length > 0 ? s.tools.join(" → ") : "no tool";
-    const extra = [s.when !== undefined ? `when ${s.when}` : "", s.loop ? `loop ${s.loop.mode} over ${JSON.stringify(s.loop.in)}` : ""].filter(Boolean).join(", ");
+    const extra = [
+      s.when !== undefined ? `when ${s.when}` : "",
+      s.loop ? `loop ${s.loop.mode} over ${JSON.stringify(s.loop.in)}` : "",
+    ]
+      .filter(Boolean)
+      .join(", ");
     process.stdout.write(`  ${s.step} [${tools}]${extra ? ` (${extra})` : ""}\n`);
-    for (const a of s.next) process.stdout.write(`    → ${a.step}${a.when !== undefined ? ` when ${a.when}` : ""}${s.mode === "inclusive" ? " (inclusive)" : ""}\n`);
+    for (const a of s.next)
+      process.stdout.write(
+        `    → ${a.step}${a.when !== undefined ? ` when ${a.when}` : ""}${s.mode === "inclusive" ? " (inclusive)" : ""}\n`,
+      );
   }
   return 0;
 }

@@ -4,7 +4,8 @@ import { formatProblem, loadPlaybookFile, type Problem } from "../playbook/load"
 import { usageError } from "./exit";
 
 export async function validateCommand(files: string[], opts: { json?: boolean }): Promise<number> {
-  if (files.length === 0) throw usageError("validate needs at least one playbook file, e.g. noetl validate tasks.yaml");
+  if (files.length === 0)
+    throw usageError("validate needs at least one playbook file, e.g. noetl validate tasks.yaml");
   const report: { file: string; ok: boolean; problems: Problem[] }[] = [];
   for (const file of files) {
     try {

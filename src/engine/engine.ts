@@ -5,7 +5,15 @@ import type { Playbook, Step } from "../playbook/schema";
 import { evaluateCondition, renderValue } from "../template";
 import { iterationContext, stepContext, withOutput } from "./context";
 import { applySet, fold, initialState } from "./fold";
-import type { Command, CommandReport, Decision, EngineEvent, Envelope, ExecutionState, StepRun } from "./types";
+import type {
+  Command,
+  CommandReport,
+  Decision,
+  EngineEvent,
+  Envelope,
+  ExecutionState,
+  StepRun,
+} from "./types";
 
 export interface StartOptions {
   executionId: string;
@@ -25,7 +33,10 @@ export function entryStep(pb: Playbook): string {
 export function start(pb: Playbook, opts: StartOptions): { state: ExecutionState } & Decision {
   const state = initialState(opts.executionId, opts.at);
   const d = new Decider(pb, state, opts.at);
-  d.emit({ type: "playbook.initialized", payload: { workload: opts.workload, path: opts.path, parent_execution_id: opts.parentExecutionId } });
+  d.emit({
+    type: "playbook.initialized",
+    payload: { workload: opts.workload, path: opts.path, parent_execution_id: opts.parentExecutionId },
+  });
   d.emit({ type: "workflow.initialized", payload: { entry_step: entryStep(pb) } });
   d.enter(entryStep(pb));
   d.settle();
@@ -97,15 +108,17 @@ class Decider {
       this.emit({ type: "step.enter", step: name, payload: { run, final } });
       return this.fail(name, (err as Error).message, run);
     }
-    const loop = items && step.loop && {
-      items,
-      iterator: step.loop.iterator,
-      parallel: step.loop.spec?.mode === "parallel",
-      max: step.loop.spec?.mode === "parallel" ? (step.loop.spec?.max_in_flight ?? items.length) : 1,
-    };
+    const loop = items &&
+      step.loop && {
+        items,
+        iterator: step.loop.iterator,
+        parallel: step.loop.spec?.mode === "parallel",
+        max: step.loop.spec?.mode === "parallel" ? (step.loop.spec?.max_in_flight ?? items.length) : 1,
+      };
     this.emit({ type: "step.enter", step: name, payload: { run, final, ...(loop ? { loop } : {}) } });
     if (!guard) return this.skip(run, step);
-    if (!step.tool || step.tool.length === 0) return this.finish(this.state.runs[run]!, { status: "ok", data: null }, undefined, false);
+    if (!step.tool || step.tool.length === 0)
+      return this.finish(this.state.runs[run]!, { status: "ok", data: null }, undefined, false);
     if (loop) return this.issueIterations(this.state.runs[run]!);
     this.issue(this.state.runs[run]!, step, ctx);
   }
@@ -113,8 +126,11 @@ class Decider {
   private loopItems(step: Step, ctx: Record<string, unknown>): unknown[] {
     const value = renderValue(step.loop!.in, ctx, { step: step.step, field: "loop.in" });
     if (Array.isArray(value)) return value;
-    if (typeof value === "object" && value !== null) return Object.entries(value).map(([key, v]) => ({ key, value: v }));
-    throw new Error(`step "${step.step}": loop.in must give a list, got ${value === null ? "null" : typeof value}`);
+    if (typeof value === "object" && value !== null)
+      return Object.entries(value).map(([key, v]) => ({ key, value: v }));
+    throw new Error(
+      `step "${step.step}": loop.in must give a list, got ${value === null ? "null" : typeof value}`,
+    );
   }
 
   private issue(run: StepRun, step: Step, ctx: Record<string, unknown>, iteration?: number): void {
@@ -132,7 +148,13 @@ class Decider {
       ...(step.input ? { input: step.input } : {}),
       ...(usesWorkbook && this.pb.workbook ? { workbook: this.pb.workbook } : {}),
     };
-    this.emit({ type: "command.issued", step: step.step, command_id: id, attempt: 1, payload: { run: run.id, iteration } });
+    this.emit({
+      type: "command.issued",
+      step: step.step,
+      command_id: id,
+      attempt: 1,
+      payload: { run: run.id, iteration },
+    });
     this.commands.push(command);
   }
 
@@ -155,14 +177,20 @@ class Decider {
       const where = iteration !== undefined ? ` (iteration ${iteration})` : "";
       return this.fail(run.step, `${reason}${where}`, runId, report.result);
     }
-    if (!run.loop) return this.finish(run, report.result, report.directive === "jump" ? report.to : undefined);
+    if (!run.loop)
+      return this.finish(run, report.result, report.directive === "jump" ? report.to : undefined);
     this.issueIterations(run);
-    if (run.loop.inFlight === 0 && (run.loop.broken || run.loop.next >= run.loop.items.length)) this.finishLoop(run);
+    if (run.loop.inFlight === 0 && (run.loop.broken || run.loop.next >= run.loop.items.length))
+      this.finishLoop(run);
   }
 
   private finishLoop(run: StepRun): void {
     const loop = run.loop!;
-    this.emit({ type: "loop.done", step: run.step, payload: { run: run.id, count: loop.done, errors: loop.errors } });
+    this.emit({
+      type: "loop.done",
+      step: run.step,
+      payload: { run: run.id, count: loop.done, errors: loop.errors },
+    });
     this.finish(run, { status: loop.errors > 0 ? "error" : "ok", data: loop.results }, loop.jump);
   }
 
@@ -175,7 +203,11 @@ class Decider {
       return this.fail(step.step, (err as Error).message, run.id, result);
     }
     const extra = { ...(route.set ? { set: route.set } : {}), ...(counts ? {} : { counts: false }) };
-    this.emit({ type: "step.exit", step: step.step, payload: { run: run.id, result, next: route.targets, ...extra } });
+    this.emit({
+      type: "step.exit",
+      step: step.step,
+      payload: { run: run.id, result, next: route.targets, ...extra },
+    });
     for (const t of route.targets) this.enter(t);
   }
 
@@ -186,18 +218,30 @@ class Decider {
     } catch (err) {
       return this.fail(step.step, (err as Error).message, run);
     }
-    this.emit({ type: "step.skipped", step: step.step, payload: { run, next: route.targets, ...(route.set ? { set: route.set } : {}) } });
+    this.emit({
+      type: "step.skipped",
+      step: step.step,
+      payload: { run, next: route.targets, ...(route.set ? { set: route.set } : {}) },
+    });
     for (const t of route.targets) this.enter(t);
   }
 
   /** The step's `set` and the arcs to follow, judged as if the step's result were already recorded. */
-  private route(step: Step, output: Envelope, jumpTo?: string): { targets: string[]; set?: Record<string, unknown> } {
+  private route(
+    step: Step,
+    output: Envelope,
+    jumpTo?: string,
+  ): { targets: string[]; set?: Record<string, unknown> } {
     const where = (field: string) => ({ step: step.step, field });
     const results = { ...this.state.results, [step.step]: output };
     let vars = this.state.vars;
     let set: Record<string, unknown> | undefined;
     if (step.set) {
-      set = renderValue(step.set, withOutput(stepContext({ ...this.state, results }), output), where("set")) as Record<string, unknown>;
+      set = renderValue(
+        step.set,
+        withOutput(stepContext({ ...this.state, results }), output),
+        where("set"),
+      ) as Record<string, unknown>;
       vars = structuredClone(vars);
       applySet(vars, set);
     }
@@ -237,7 +281,11 @@ class Decider {
     const error = `step "${stepName}" failed: ${message}`;
     if (runId !== undefined && this.state.runs[runId]) {
       const envelope: Envelope = result ?? { status: "error", error: { kind: "engine", message } };
-      this.emit({ type: "step.exit", step: stepName, payload: { run: runId, result: { ...envelope, status: "error" } } });
+      this.emit({
+        type: "step.exit",
+        step: stepName,
+        payload: { run: runId, result: { ...envelope, status: "error" } },
+      });
     }
     this.emit({ type: "workflow.failed", step: stepName, payload: { error } });
     this.emit({ type: "playbook.failed", step: stepName, payload: { error } });

@@ -1,6 +1,6 @@
 // Applies one event to an execution's state. Replaying an execution's events through fold
 // rebuilds its state exactly; this is how the server recovers after a restart.
-import type { CommandReport, Envelope, EngineEvent, ExecutionState, LoopRun } from "./types";
+import type { CommandReport, EngineEvent, Envelope, ExecutionState, LoopRun } from "./types";
 
 export function initialState(executionId: string, at: number): ExecutionState {
   return {
@@ -43,7 +43,9 @@ export function fold(state: ExecutionState, ev: EngineEvent): ExecutionState {
     case "step.enter": {
       state.seq++;
       const id = p.run as string;
-      const loop = p.loop as Omit<LoopRun, "next" | "inFlight" | "done" | "results" | "errors" | "broken"> | undefined;
+      const loop = p.loop as
+        | Omit<LoopRun, "next" | "inFlight" | "done" | "results" | "errors" | "broken">
+        | undefined;
       state.runs[id] = {
         id,
         step: ev.step!,
@@ -65,7 +67,11 @@ export function fold(state: ExecutionState, ev: EngineEvent): ExecutionState {
     case "command.issued": {
       state.seq++;
       const run = state.runs[p.run as string];
-      state.commands[ev.command_id!] = { run: p.run as string, iteration: p.iteration as number | undefined, attempt: ev.attempt ?? 1 };
+      state.commands[ev.command_id!] = {
+        run: p.run as string,
+        iteration: p.iteration as number | undefined,
+        attempt: ev.attempt ?? 1,
+      };
       if (run) {
         run.pending++;
         if (run.loop) {

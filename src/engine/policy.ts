@@ -27,7 +27,8 @@ export function evaluatePolicy(
   if (!rules) return fallback;
   const ruleCtx = { ...ctx, output, error: output.error };
   for (const [i, rule] of rules.entries()) {
-    if (!evaluateCondition(rule.when, ruleCtx, { step: where.step, field: `policy.rules[${i}].when` })) continue;
+    if (!evaluateCondition(rule.when, ruleCtx, { step: where.step, field: `policy.rules[${i}].when` }))
+      continue;
     const then = rule.then;
     if (then.do !== "retry") return { do: then.do, to: then.to, set: then.set };
     const attempts = then.attempts ?? 3;
@@ -39,7 +40,8 @@ export function evaluatePolicy(
 
 function retryDelayMs(then: PolicyRule["then"], attempt: number): number {
   const base = (then.delay ?? DEFAULT_RETRY_DELAY_S) * 1000;
-  const factor = then.backoff === "linear" ? attempt : then.backoff === "exponential" ? 2 ** (attempt - 1) : 1;
+  const factor =
+    then.backoff === "linear" ? attempt : then.backoff === "exponential" ? 2 ** (attempt - 1) : 1;
   const delay = base * factor;
   return then.max_delay === undefined ? delay : Math.min(delay, then.max_delay * 1000);
 }

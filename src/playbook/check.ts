@@ -50,16 +50,26 @@ export function checkPlaybook(pb: Playbook): Finding[] {
   const out: Finding[] = [];
   const names = new Map<string, number>();
   pb.workflow.forEach((s, i) => {
-    if (names.has(s.step)) out.push({ path: ["workflow", i, "step"], message: `duplicate step name "${s.step}" (first defined as step #${names.get(s.step)! + 1})` });
+    if (names.has(s.step))
+      out.push({
+        path: ["workflow", i, "step"],
+        message: `duplicate step name "${s.step}" (first defined as step #${names.get(s.step)! + 1})`,
+      });
     else names.set(s.step, i);
   });
   const stepNames = [...names.keys()];
   const refStep = (name: string, path: PathSegment[], what: string) => {
-    if (!names.has(name)) out.push({ path, message: `${what} "${name}" is not a step of this playbook${didYouMean(name, stepNames)}` });
+    if (!names.has(name))
+      out.push({
+        path,
+        message: `${what} "${name}" is not a step of this playbook${didYouMean(name, stepNames)}`,
+      });
   };
   const spec = pb.executor?.spec;
-  if (typeof spec?.entry_step === "string") refStep(spec.entry_step, ["executor", "spec", "entry_step"], "entry_step");
-  if (typeof spec?.final_step === "string") refStep(spec.final_step, ["executor", "spec", "final_step"], "final_step");
+  if (typeof spec?.entry_step === "string")
+    refStep(spec.entry_step, ["executor", "spec", "entry_step"], "entry_step");
+  if (typeof spec?.final_step === "string")
+    refStep(spec.final_step, ["executor", "spec", "final_step"], "final_step");
   const workbookNames = (pb.workbook ?? []).map((w) => w.name);
 
   pb.workflow.forEach((s, i) => {
@@ -90,24 +100,39 @@ function checkTask(
 ): void {
   const tool = getTool(t.kind);
   if (!tool) {
-    out.push({ path: [...path, "kind"], message: `unknown tool kind "${t.kind}"${didYouMean(t.kind, toolKinds)}` });
+    out.push({
+      path: [...path, "kind"],
+      message: `unknown tool kind "${t.kind}"${didYouMean(t.kind, toolKinds)}`,
+    });
     return;
   }
-  const allowed = [...commonToolKeys, ...(toolConfigKeys[t.kind] ?? [])];
+  const allowed: string[] = [
+    ...commonToolKeys,
+    ...((toolConfigKeys as Record<string, readonly string[]>)[t.kind] ?? []),
+  ];
   for (const key of Object.keys(t)) {
-    if (!allowed.includes(key)) out.push({ path: [...path, key], key: true, message: `unknown key "${key}" for tool kind "${t.kind}"${didYouMean(key, allowed)}` });
+    if (!allowed.includes(key))
+      out.push({
+        path: [...path, key],
+        key: true,
+        message: `unknown key "${key}" for tool kind "${t.kind}"${didYouMean(key, allowed)}`,
+      });
   }
   t.spec?.policy?.rules.forEach((r, j) => {
     const rp = [...path, "spec", "policy", "rules", j];
     templates(r.when, [...rp, "when"], out);
     templates(r.then.set, [...rp, "then", "set"], out);
     if (r.then.do === "jump") {
-      if (r.then.to === undefined) out.push({ path: [...rp, "then"], message: 'a "jump" rule needs "to": the step to jump to' });
+      if (r.then.to === undefined)
+        out.push({ path: [...rp, "then"], message: 'a "jump" rule needs "to": the step to jump to' });
       else refStep(r.then.to, [...rp, "then", "to"], "jump target");
     }
   });
   if (t.kind === "workbook" && typeof t.name === "string" && !workbookNames.includes(t.name)) {
-    out.push({ path: [...path, "name"], message: `workbook task "${t.name}" is not defined in this playbook's workbook${didYouMean(t.name, workbookNames)}` });
+    out.push({
+      path: [...path, "name"],
+      message: `workbook task "${t.name}" is not defined in this playbook's workbook${didYouMean(t.name, workbookNames)}`,
+    });
   }
   const raw = new Set(tool.rawKeys ?? []);
   for (const [key, value] of Object.entries(t)) {

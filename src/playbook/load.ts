@@ -19,7 +19,16 @@ export function loadPlaybookSource(text: string, file: string): LoadResult {
   const src = parseYaml(text, file);
   if (src.problems.length > 0) return { problems: src.problems };
   if (typeof src.value !== "object" || src.value === null || Array.isArray(src.value)) {
-    return { problems: [{ file, line: 1, col: 1, message: "a playbook must be a YAML mapping (apiVersion, kind, metadata, workflow)" }] };
+    return {
+      problems: [
+        {
+          file,
+          line: 1,
+          col: 1,
+          message: "a playbook must be a YAML mapping (apiVersion, kind, metadata, workflow)",
+        },
+      ],
+    };
   }
   const norm = normalise(src.value);
 
@@ -59,7 +68,12 @@ export async function loadPlaybookFile(path: string): Promise<LoadResult> {
     text = await readFile(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EISDIR" ? "is a directory" : `cannot be read (${code})`;
+    const why =
+      code === "ENOENT"
+        ? "does not exist"
+        : code === "EISDIR"
+          ? "is a directory"
+          : `cannot be read (${code})`;
     throw new NoetlError("NOT_FOUND", `playbook file ${path} ${why}`);
   }
   return loadPlaybookSource(text, path);

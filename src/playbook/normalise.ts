@@ -13,7 +13,20 @@ type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
 
 /** Step keys that are not tool configuration, for v1 steps that put `type:` and tool keys on the step. */
-const STEP_KEYS = new Set(["step", "desc", "when", "input", "args", "with", "loop", "tool", "set", "next", "case", "retry"]);
+const STEP_KEYS = new Set([
+  "step",
+  "desc",
+  "when",
+  "input",
+  "args",
+  "with",
+  "loop",
+  "tool",
+  "set",
+  "next",
+  "case",
+  "retry",
+]);
 
 export function normalise(raw: unknown): Normalised {
   const origins = new WeakMap<object, PathSegment[]>();
@@ -26,7 +39,12 @@ export function normalise(raw: unknown): Normalised {
   function renameInput(o: Obj, path: PathSegment[]): void {
     for (const alias of ["args", "with"]) {
       if (!(alias in o)) continue;
-      if ("input" in o) problems.push({ path: [...path, alias], message: `"${alias}" and "input" both given; use "input"`, key: true });
+      if ("input" in o)
+        problems.push({
+          path: [...path, alias],
+          message: `"${alias}" and "input" both given; use "input"`,
+          key: true,
+        });
       else o.input = o[alias];
       delete o[alias];
     }
@@ -41,21 +59,32 @@ export function normalise(raw: unknown): Normalised {
     }
     renameInput(o, path);
     if (isObj(o.spec) && isObj(o.spec.policy) && Array.isArray(o.spec.policy.rules)) {
-      const rules = o.spec.policy.rules.map((r, i) => mark(normaliseRule(r), [...path, "spec", "policy", "rules", i]));
-      o.spec = mark({ ...o.spec, policy: mark({ ...o.spec.policy, rules }, [...path, "spec", "policy"]) }, [...path, "spec"]);
+      const rules = o.spec.policy.rules.map((r, i) =>
+        mark(normaliseRule(r), [...path, "spec", "policy", "rules", i]),
+      );
+      o.spec = mark({ ...o.spec, policy: mark({ ...o.spec.policy, rules }, [...path, "spec", "policy"]) }, [
+        ...path,
+        "spec",
+      ]);
     }
     return mark(o, path);
   }
 
   function normaliseTools(tool: unknown, path: PathSegment[]): unknown {
-    if (Array.isArray(tool)) return mark(tool.map((t, i) => normaliseTask(t, [...path, i])), path);
+    if (Array.isArray(tool))
+      return mark(
+        tool.map((t, i) => normaliseTask(t, [...path, i])),
+        path,
+      );
     return mark([normaliseTask(tool, path)], path);
   }
 
   function normaliseNext(next: unknown, path: PathSegment[]): Obj | unknown {
     if (typeof next === "string") return mark({ arcs: [mark({ step: next }, path)] }, path);
     if (Array.isArray(next)) {
-      const arcs = next.map((a, i) => mark(typeof a === "string" ? { step: a } : isObj(a) ? { ...a } : a, [...path, i]));
+      const arcs = next.map((a, i) =>
+        mark(typeof a === "string" ? { step: a } : isObj(a) ? { ...a } : a, [...path, i]),
+      );
       return mark({ spec: { mode: "exclusive" }, arcs }, path);
     }
     if (isObj(next) && Array.isArray(next.arcs)) {
@@ -68,11 +97,20 @@ export function normalise(raw: unknown): Normalised {
   function normaliseLoop(loop: unknown, path: PathSegment[]): unknown {
     if (!isObj(loop)) return loop;
     const o: Obj = { ...loop };
-    if ("collection" in o && !("in" in o)) (o.in = o.collection), delete o.collection;
-    if ("element" in o && !("iterator" in o)) (o.iterator = o.element), delete o.element;
+    if ("collection" in o && !("in" in o)) {
+      o.in = o.collection;
+      delete o.collection;
+    }
+    if ("element" in o && !("iterator" in o)) {
+      o.iterator = o.element;
+      delete o.element;
+    }
     const spec: Obj = isObj(o.spec) ? { ...o.spec } : {};
     for (const k of ["mode", "max_in_flight"]) {
-      if (k in o) (spec[k] = o[k]), delete o[k];
+      if (k in o) {
+        spec[k] = o[k];
+        delete o[k];
+      }
     }
     if (Object.keys(spec).length > 0) o.spec = mark(spec, [...path, "spec"]);
     return mark(o, path);
@@ -85,7 +123,10 @@ export function normalise(raw: unknown): Normalised {
     if ("type" in o && !("tool" in o)) {
       const task: Obj = { kind: o.type };
       for (const k of Object.keys(o)) {
-        if (k !== "type" && !STEP_KEYS.has(k)) (task[k] = o[k]), delete o[k];
+        if (k !== "type" && !STEP_KEYS.has(k)) {
+          task[k] = o[k];
+          delete o[k];
+        }
       }
       delete o.type;
       o.tool = [mark(task, path)];
@@ -102,11 +143,19 @@ export function normalise(raw: unknown): Normalised {
     const r = typeof o.retry === "number" ? { max_attempts: o.retry } : o.retry;
     delete o.retry;
     if (!isObj(r) || !Array.isArray(o.tool)) {
-      problems.push({ path: [...path, "retry"], message: "retry must be a mapping on a step with a tool", key: true });
+      problems.push({
+        path: [...path, "retry"],
+        message: "retry must be a mapping on a step with a tool",
+        key: true,
+      });
       return;
     }
     const multiplier = typeof r.backoff_multiplier === "number" ? r.backoff_multiplier : 1;
-    const then: Obj = { do: "retry", attempts: r.max_attempts ?? 3, backoff: multiplier > 1 ? "exponential" : "none" };
+    const then: Obj = {
+      do: "retry",
+      attempts: r.max_attempts ?? 3,
+      backoff: multiplier > 1 ? "exponential" : "none",
+    };
     if (r.initial_delay !== undefined) then.delay = r.initial_delay;
     if (r.max_delay !== undefined) then.max_delay = r.max_delay;
     const rule = mark({ when: "{{ output.status == 'error' }}", then }, [...path, "retry"]);
@@ -144,7 +193,9 @@ export function normalise(raw: unknown): Normalised {
       } else if (then.fail !== undefined) rule = { do: "fail" };
       else if (then.set !== undefined && targets.length === 0) rule = { do: "continue", set: then.set };
       if (rule && Array.isArray(o.tool)) {
-        for (const t of o.tool) if (isObj(t)) addRule(t, mark({ ...(when !== undefined ? { when } : {}), then: rule }, cpath), cpath);
+        for (const t of o.tool)
+          if (isObj(t))
+            addRule(t, mark({ ...(when !== undefined ? { when } : {}), then: rule }, cpath), cpath);
       }
     });
     if (arcs.length === 0) return;
@@ -168,7 +219,11 @@ export function normalise(raw: unknown): Normalised {
 
   if (!isObj(raw)) return { value: raw, origins, problems };
   const pb: Obj = { ...raw };
-  if (Array.isArray(pb.workflow)) pb.workflow = mark(pb.workflow.map((s, i) => normaliseStep(s, ["workflow", i])), ["workflow"]);
+  if (Array.isArray(pb.workflow))
+    pb.workflow = mark(
+      pb.workflow.map((s, i) => normaliseStep(s, ["workflow", i])),
+      ["workflow"],
+    );
   if (Array.isArray(pb.workbook)) {
     pb.workbook = pb.workbook.map((w, i) => {
       if (!isObj(w)) return w;
@@ -177,7 +232,11 @@ export function normalise(raw: unknown): Normalised {
       if ("tool" in o) o.tool = normaliseTools(o.tool, [...path, "tool"]);
       else if ("type" in o) {
         const task: Obj = { kind: o.type };
-        for (const k of Object.keys(o)) if (!["name", "desc", "type"].includes(k)) (task[k] = o[k]), delete o[k];
+        for (const k of Object.keys(o))
+          if (!["name", "desc", "type"].includes(k)) {
+            task[k] = o[k];
+            delete o[k];
+          }
         delete o.type;
         o.tool = [mark(task, path)];
       }

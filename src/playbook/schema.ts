@@ -22,7 +22,7 @@ const Then = v.strictObject({
 const Rule = v.strictObject({ when: v.optional(Condition), then: Then });
 const AuthoringRule = v.union([Rule, v.strictObject({ else: v.strictObject({ then: Then }) })]);
 
-function taskSpec(rule: typeof Rule | typeof AuthoringRule) {
+function taskSpec<R extends v.GenericSchema>(rule: R) {
   return v.strictObject({
     policy: v.optional(v.strictObject({ rules: v.array(rule) })),
     timeout_seconds: v.optional(v.pipe(v.number(), v.minValue(0))),
@@ -31,7 +31,7 @@ function taskSpec(rule: typeof Rule | typeof AuthoringRule) {
 }
 
 /** One tool call; the kind's own keys sit beside these and are checked against the tool registry. */
-function task(rule: typeof Rule | typeof AuthoringRule) {
+function task<R extends v.GenericSchema>(rule: R) {
   return v.objectWithRest(
     {
       kind: v.string(),
@@ -64,22 +64,20 @@ const Next = v.strictObject({
   arcs: v.array(Arc),
 });
 
-function step(authoring: boolean) {
-  const t = task(authoring ? AuthoringRule : Rule);
+function step<T extends v.GenericSchema, N extends v.GenericSchema>(tool: T, next: N) {
   return v.strictObject({
     step: v.string(),
     desc: v.optional(v.string()),
     when: v.optional(Condition),
     input: v.optional(Vars),
     loop: v.optional(Loop),
-    tool: v.optional(authoring ? v.union([t, v.array(t)]) : v.array(t)),
+    tool: v.optional(tool),
     set: v.optional(Vars),
-    next: v.optional(authoring ? v.union([v.string(), v.array(v.union([v.string(), Arc])), Next]) : Next),
+    next: v.optional(next),
   });
 }
 
-function playbook(authoring: boolean) {
-  const t = task(authoring ? AuthoringRule : Rule);
+function playbook<S extends v.GenericSchema, T extends v.GenericSchema>(stepSchema: S, tool: T) {
   return v.strictObject({
     apiVersion: v.pipe(v.string(), v.regex(/^noetl\.io\/v\d+$/, 'must look like "noetl.io/v2"')),
     kind: v.literal("Playbook"),
@@ -98,21 +96,20 @@ function playbook(authoring: boolean) {
     ),
     workload: v.optional(Vars),
     keychain: v.optional(v.array(v.looseObject({ name: v.string(), kind: v.optional(v.string()) }))),
-    workbook: v.optional(
-      v.array(
-        v.strictObject({
-          name: v.string(),
-          desc: v.optional(v.string()),
-          tool: authoring ? v.union([t, v.array(t)]) : v.array(t),
-        }),
-      ),
-    ),
-    workflow: v.pipe(v.array(step(authoring)), v.minLength(1, "must list at least one step")),
+    workbook: v.optional(v.array(v.strictObject({ name: v.string(), desc: v.optional(v.string()), tool }))),
+    workflow: v.pipe(v.array(stepSchema), v.minLength(1, "must list at least one step")),
   });
 }
 
-export const CanonicalPlaybook = playbook(false);
-export const AuthoringPlaybook = playbook(true);
+const CanonicalStep = step(v.array(Task), Next);
+const AuthoringTask = task(AuthoringRule);
+const AuthoringStep = step(
+  v.union([AuthoringTask, v.array(AuthoringTask)]),
+  v.union([v.string(), v.array(v.union([v.string(), Arc])), Next]),
+);
+
+export const CanonicalPlaybook = playbook(CanonicalStep, v.array(Task));
+export const AuthoringPlaybook = playbook(AuthoringStep, v.union([AuthoringTask, v.array(AuthoringTask)]));
 
 export type Playbook = v.InferOutput<typeof CanonicalPlaybook>;
 export type Step = Playbook["workflow"][number];
@@ -126,7 +123,7 @@ export type LoopSpec = v.InferOutput<typeof Loop>;
 /** Keys each object kind admits, for "did you mean …?" on misspellings. */
 export const knownKeys: Record<string, readonly string[]> = {
   playbook: Object.keys(CanonicalPlaybook.entries),
-  step: Object.keys(step(false).entries),
+  step: Object.keys(CanonicalStep.entries),
   loop: Object.keys(Loop.entries),
   next: Object.keys(Next.entries),
   arc: Object.keys(Arc.entries),

@@ -13,7 +13,7 @@ export function parseYaml(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = doc.errors.map((e) => {
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
     return { file, line: pos.line, col: pos.col, message: firstLine(e.message) };
   });
   const value = problems.length === 0 ? doc.toJS({ maxAliasCount: 1000 }) : undefined;

@@ -47,37 +47,73 @@ export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promis
         ...(outcome.error ? { error: outcome.error } : {}),
         meta: { attempt, duration_ms },
       };
-      opts.onCall?.({ type: outcome.status === "ok" ? "call.done" : "call.error", task: label, attempt, duration_ms, error: outcome.error });
-      const output = { ...envelope, ...(outcome.http ? { http: outcome.http } : {}), ...(outcome.pg ? { pg: outcome.pg } : {}) };
+      opts.onCall?.({
+        type: outcome.status === "ok" ? "call.done" : "call.error",
+        task: label,
+        attempt,
+        duration_ms,
+        error: outcome.error,
+      });
+      const output = {
+        ...envelope,
+        ...(outcome.http ? { http: outcome.http } : {}),
+        ...(outcome.pg ? { pg: outcome.pg } : {}),
+      };
       let answer: ReturnType<typeof evaluatePolicy>;
       try {
         answer = evaluatePolicy(task.spec?.policy?.rules, output, ctx, attempt, where);
-        if (answer.set) set = { ...set, ...(renderValue(answer.set, { ...ctx, output }, { step: cmd.step, field: "policy.then.set" }) as object) };
+        if (answer.set)
+          set = {
+            ...set,
+            ...(renderValue(
+              answer.set,
+              { ...ctx, output },
+              { step: cmd.step, field: "policy.then.set" },
+            ) as object),
+          };
       } catch (err) {
         return { result: failure("template", (err as Error).message, attempt), directive: "fail", set };
       }
-      if (opts.signal.aborted) return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
+      if (opts.signal.aborted)
+        return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
       if (answer.do === "retry") {
-        if (!(await sleep(answer.delayMs ?? 0, opts.signal))) return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
+        if (!(await sleep(answer.delayMs ?? 0, opts.signal)))
+          return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
         continue;
       }
       if (task.name) named[task.name] = envelope;
       prev = envelope;
-      if (answer.do !== "continue") return { result: envelope, directive: answer.do, ...(answer.to ? { to: answer.to } : {}), set };
+      if (answer.do !== "continue")
+        return { result: envelope, directive: answer.do, ...(answer.to ? { to: answer.to } : {}), set };
       break;
     }
   }
   return { result: prev ?? { status: "ok", data: null }, directive: "continue", set };
 }
 
-async function callTool(task: TaskConfig, cmd: Command, ctx: Record<string, unknown>, opts: ExecuteOptions, label: string): Promise<ToolOutcome> {
+async function callTool(
+  task: TaskConfig,
+  cmd: Command,
+  ctx: Record<string, unknown>,
+  opts: ExecuteOptions,
+  label: string,
+): Promise<ToolOutcome> {
   const tool = getTool(task.kind);
-  if (!tool) return { status: "error", error: { kind: "config", message: `unknown tool kind "${task.kind}"` } };
+  if (!tool)
+    return { status: "error", error: { kind: "config", message: `unknown tool kind "${task.kind}"` } };
   let input: Record<string, unknown>;
   const config: Record<string, unknown> = {};
   try {
-    const stepInput = cmd.input ? (renderValue(cmd.input, ctx, { step: cmd.step, field: "input" }) as Record<string, unknown>) : {};
-    const taskInput = task.input ? (renderValue(task.input, { ...ctx, input: stepInput }, { step: cmd.step, field: `${label}.input` }) as Record<string, unknown>) : {};
+    const stepInput = cmd.input
+      ? (renderValue(cmd.input, ctx, { step: cmd.step, field: "input" }) as Record<string, unknown>)
+      : {};
+    const taskInput = task.input
+      ? (renderValue(
+          task.input,
+          { ...ctx, input: stepInput },
+          { step: cmd.step, field: `${label}.input` },
+        ) as Record<string, unknown>)
+      : {};
     input = { ...stepInput, ...taskInput };
     ctx.input = input;
     const raw = new Set(tool.rawKeys ?? []);
@@ -86,7 +122,10 @@ async function callTool(task: TaskConfig, cmd: Command, ctx: Record<string, unkn
       config[key] = raw.has(key) ? value : renderValue(value, ctx, { step: cmd.step, field: `tool.${key}` });
     }
   } catch (err) {
-    return { status: "error", error: { kind: "template", message: (err as Error).message, retryable: false } };
+    return {
+      status: "error",
+      error: { kind: "template", message: (err as Error).message, retryable: false },
+    };
   }
   const timeout = task.spec?.timeout_seconds;
   const signal = timeout ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout * 1000)]) : opts.signal;

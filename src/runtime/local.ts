@@ -40,7 +40,13 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {
   const baseDir = dirname(opts.file);
   const executionId = newExecutionId();
   const workload = { ...(pb.workload ?? {}), ...opts.workload };
-  const began = start(pb, { executionId, workload, at: Date.now(), parentExecutionId: opts.parentExecutionId, path: pb.metadata.path });
+  const began = start(pb, {
+    executionId,
+    workload,
+    at: Date.now(),
+    parentExecutionId: opts.parentExecutionId,
+    path: pb.metadata.path,
+  });
   const state = began.state;
   const inflight = new Map<string, AbortController>();
   const record = (ev: EngineEvent) => opts.onEvent?.(ev, state);
@@ -52,7 +58,13 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {
       for (const ac of inflight.values()) ac.abort();
       if (inflight.size > 0) return;
       opts.signal?.removeEventListener("abort", onAbort);
-      resolve({ execution_id: executionId, status: state.status, result: state.result ?? null, error: state.error, steps: state.steps });
+      resolve({
+        execution_id: executionId,
+        status: state.status,
+        result: state.result ?? null,
+        error: state.error,
+        steps: state.steps,
+      });
     };
     const onAbort = () => {
       cancel(state, Date.now(), "interrupted").events.forEach(record);
@@ -69,13 +81,28 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {
         parentExecutionId: executionId,
         env,
         runChild: (child, childFile, childWorkload, signal) =>
-          runLocal({ ...opts, playbook: child, file: childFile, workload: childWorkload, signal, parentExecutionId: executionId, onEvent: undefined }),
+          runLocal({
+            ...opts,
+            playbook: child,
+            file: childFile,
+            workload: childWorkload,
+            signal,
+            parentExecutionId: executionId,
+            onEvent: undefined,
+          }),
         runTasks: (tasks, input, signal) => runTasks(cmd, tasks, input, signal),
       });
-      const runTasks = async (parent: Command, tasks: Command["tasks"], input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> => {
+      const runTasks = async (
+        parent: Command,
+        tasks: Command["tasks"],
+        input: Record<string, unknown>,
+        signal: AbortSignal,
+      ): Promise<ToolOutcome> => {
         const report = await executeCommand({ ...parent, tasks, input }, { signal, services, env, baseDir });
         const r = report.result;
-        return r.status === "error" ? { status: "error", data: r.data, error: r.error } : { status: "ok", data: r.data };
+        return r.status === "error"
+          ? { status: "error", data: r.data, error: r.error }
+          : { status: "ok", data: r.data };
       };
       executeCommand(cmd, {
         signal: ac.signal,

@@ -15,7 +15,12 @@ export interface LocalServiceDeps {
   command: Command;
   parentExecutionId: string;
   env: Record<string, string | undefined>;
-  runChild(pb: Playbook, file: string, workload: Record<string, unknown>, signal: AbortSignal): Promise<RunSummary>;
+  runChild(
+    pb: Playbook,
+    file: string,
+    workload: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<RunSummary>;
   runTasks(tasks: TaskConfig[], input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome>;
 }
 
@@ -23,18 +28,41 @@ export function makeLocalServices(deps: LocalServiceDeps): ToolServices {
   return {
     async runPlaybook(path, input, signal) {
       const file = await resolvePlaybookPath(path, dirname(deps.file));
-      if (!file) return { status: "error", error: { kind: "not_found", message: `sub-playbook ${path} not found (looked for it as a file next to ${deps.file})` } };
+      if (!file)
+        return {
+          status: "error",
+          error: {
+            kind: "not_found",
+            message: `sub-playbook ${path} not found (looked for it as a file next to ${deps.file})`,
+          },
+        };
       const loaded = await loadPlaybookFile(file);
       if (!loaded.playbook) {
-        return { status: "error", error: { kind: "validation", message: `sub-playbook ${file} is invalid: ${loaded.problems.map(formatProblem).join("; ")}` } };
+        return {
+          status: "error",
+          error: {
+            kind: "validation",
+            message: `sub-playbook ${file} is invalid: ${loaded.problems.map(formatProblem).join("; ")}`,
+          },
+        };
       }
       const child = await deps.runChild(loaded.playbook, file, input, signal);
       if (child.status === "COMPLETED") return { status: "ok", data: child.result };
-      return { status: "error", error: { kind: "playbook", message: `sub-playbook ${path} ${child.status.toLowerCase()}: ${child.error ?? ""}`.trim() } };
+      return {
+        status: "error",
+        error: {
+          kind: "playbook",
+          message: `sub-playbook ${path} ${child.status.toLowerCase()}: ${child.error ?? ""}`.trim(),
+        },
+      };
     },
     async runWorkbook(name, input, signal) {
       const entry = deps.playbook.workbook?.find((w) => w.name === name);
-      if (!entry) return { status: "error", error: { kind: "not_found", message: `workbook task "${name}" is not defined` } };
+      if (!entry)
+        return {
+          status: "error",
+          error: { kind: "not_found", message: `workbook task "${name}" is not defined` },
+        };
       return deps.runTasks(entry.tool, input, signal);
     },
     credential: (name) => localCredential(name, deps.env),
@@ -55,7 +83,10 @@ async function resolvePlaybookPath(path: string, baseDir: string): Promise<strin
 }
 
 /** Locally a credential is NOETL_CREDENTIAL_<NAME> (JSON) or NOETL_HOME/credentials/<name>.{yaml,json}. */
-export async function localCredential(name: string, env: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+export async function localCredential(
+  name: string,
+  env: Record<string, string | undefined>,
+): Promise<Record<string, unknown>> {
   const fromEnv = env[`NOETL_CREDENTIAL_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`];
   if (fromEnv) return JSON.parse(fromEnv) as Record<string, unknown>;
   const home = env.NOETL_HOME ?? join(env.HOME ?? ".", ".noetl");
@@ -68,5 +99,7 @@ export async function localCredential(name: string, env: Record<string, string |
       // try the next file
     }
   }
-  throw new Error(`credential "${name}" not found: set NOETL_CREDENTIAL_${name.toUpperCase()} or create ${join(home, "credentials", `${name}.yaml`)}`);
+  throw new Error(
+    `credential "${name}" not found: set NOETL_CREDENTIAL_${name.toUpperCase()} or create ${join(home, "credentials", `${name}.yaml`)}`,
+  );
 }

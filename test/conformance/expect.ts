@@ -30,7 +30,11 @@ export function listCases(): Case[] {
     .sort()
     .map((f) => {
       const name = f.replace(/\.yaml$/, "");
-      return { name, file: join(dir, f), expect: JSON.parse(readFileSync(join(dir, `${name}.expect.json`), "utf8")) };
+      return {
+        name,
+        file: join(dir, f),
+        expect: JSON.parse(readFileSync(join(dir, `${name}.expect.json`), "utf8")),
+      };
     });
 }
 
@@ -47,8 +51,12 @@ function assertSubset(actual: unknown, expected: unknown, path: string): void {
     assert.equal(actual.length, expected.length, `${path}: list length`);
     expected.forEach((e, i) => assertSubset(actual[i], e, `${path}[${i}]`));
   } else if (typeof expected === "object" && expected !== null) {
-    assert.ok(typeof actual === "object" && actual !== null, `${path}: expected an object, got ${JSON.stringify(actual)}`);
-    for (const [k, v] of Object.entries(expected)) assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+    assert.ok(
+      typeof actual === "object" && actual !== null,
+      `${path}: expected an object, got ${JSON.stringify(actual)}`,
+    );
+    for (const [k, v] of Object.entries(expected))
+      assertSubset((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
   } else assert.deepEqual(actual, expected, path);
 }
 
@@ -59,12 +67,16 @@ export function checkOutcome(c: Case, o: Outcome): void {
   if (e.status !== undefined) assert.equal(o.doc?.status, e.status, `status${context}`);
   if ("result" in e) assert.deepEqual(o.doc?.result, e.result, `result${context}`);
   if (e.result_subset !== undefined) assertSubset(o.doc?.result, e.result_subset, "result");
-  const ran = (status?: string) => new Set((o.doc?.steps ?? []).filter((s) => !status || s.status === status).map((s) => s.step));
-  for (const s of e.steps_completed ?? []) assert.ok(ran().has(s) && !ran("SKIPPED").has(s), `step ${s} should have run${context}`);
+  const ran = (status?: string) =>
+    new Set((o.doc?.steps ?? []).filter((s) => !status || s.status === status).map((s) => s.step));
+  for (const s of e.steps_completed ?? [])
+    assert.ok(ran().has(s) && !ran("SKIPPED").has(s), `step ${s} should have run${context}`);
   for (const s of e.steps_absent ?? []) assert.ok(!ran().has(s), `step ${s} should not have run${context}`);
-  for (const s of e.steps_skipped ?? []) assert.ok(ran("SKIPPED").has(s), `step ${s} should be skipped${context}`);
+  for (const s of e.steps_skipped ?? [])
+    assert.ok(ran("SKIPPED").has(s), `step ${s} should be skipped${context}`);
   const errorText = `${o.doc?.error ?? ""}\n${o.stderr}`;
-  for (const s of e.error_contains ?? []) assert.ok(errorText.includes(s), `error should mention "${s}"${context}`);
+  for (const s of e.error_contains ?? [])
+    assert.ok(errorText.includes(s), `error should mention "${s}"${context}`);
 }
 
 export function substitute(args: string[], values: Record<string, string>): string[] {

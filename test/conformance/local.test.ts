@@ -35,7 +35,9 @@ describe("conformance, local runtime", () => {
       if (needsPg && pgMissing) return t.skip(pgMissing);
       const dir = mkdtempSync(join(tmpRoot, `${c.name}-`));
       const args = substitute(c.expect.args ?? [], { tmpdir: dir, http: http.url, pg: db?.url ?? "" });
-      const r = await runCli(["run", c.file, "--json", ...args], { env: { NOETL_HOME: join(dir, ".noetl") } });
+      const r = await runCli(["run", c.file, "--json", ...args], {
+        env: { NOETL_HOME: join(dir, ".noetl") },
+      });
       let doc: ReturnType<typeof JSON.parse> | undefined;
       try {
         doc = JSON.parse(r.stdout);

@@ -10,6 +10,8 @@ export const conformanceDir = join(sharedDir, "conformance");
 
 export function requireConformance(): void {
   if (!existsSync(conformanceDir)) {
-    throw new Error(`conformance cases not found at ${conformanceDir}; set NOETL_SHARED_DIR to the folder holding conformance/`);
+    throw new Error(
+      `conformance cases not found at ${conformanceDir}; set NOETL_SHARED_DIR to the folder holding conformance/`,
+    );
   }
 }

@@ -8,18 +8,32 @@ import { loadPlaybookSource } from "../../src/playbook/load";
 import type { Playbook } from "../../src/playbook/schema";
 
 function pb(yaml: string): Playbook {
-  const r = loadPlaybookSource(`apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: t}\n${yaml}`, "t.yaml");
+  const r = loadPlaybookSource(
+    `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: t}\n${yaml}`,
+    "t.yaml",
+  );
   assert.deepEqual(r.problems, []);
   return r.playbook!;
 }
 
 function report(cmd: Command, data: unknown, extra: Partial<CommandReport> = {}, at = 1): EngineEvent {
   const r: CommandReport = { result: { status: "ok", data }, directive: "continue", ...extra };
-  return { type: r.directive === "fail" ? "command.failed" : "command.completed", step: cmd.step, command_id: cmd.command_id, attempt: 1, payload: r as never, at };
+  return {
+    type: r.directive === "fail" ? "command.failed" : "command.completed",
+    step: cmd.step,
+    command_id: cmd.command_id,
+    attempt: 1,
+    payload: r as never,
+    at,
+  };
 }
 
 /** Runs a playbook to the end, answering each command with `answer(cmd)`; returns all events. */
-function drive(p: Playbook, answer: (c: Command) => Partial<CommandReport> & { data?: unknown }, workload = {}) {
+function drive(
+  p: Playbook,
+  answer: (c: Command) => Partial<CommandReport> & { data?: unknown },
+  workload = {},
+) {
   const began = start(p, { executionId: "x", workload, at: 0 });
   const log: EngineEvent[] = [...began.events];
   const queue = [...began.commands];
@@ -39,11 +53,16 @@ function drive(p: Playbook, answer: (c: Command) => Partial<CommandReport> & { d
 
 describe("engine", () => {
   it("runs a chain and takes the last step's data as the result", () => {
-    const p = pb("workflow:\n  - {step: start, tool: {kind: noop}, next: b}\n  - {step: b, tool: {kind: noop}}\n");
+    const p = pb(
+      "workflow:\n  - {step: start, tool: {kind: noop}, next: b}\n  - {step: b, tool: {kind: noop}}\n",
+    );
     const { state, issued } = drive(p, (c) => ({ data: c.step }));
     assert.equal(state.status, "COMPLETED");
     assert.equal(state.result, "b");
-    assert.deepEqual(issued.map((c) => c.step), ["start", "b"]);
+    assert.deepEqual(
+      issued.map((c) => c.step),
+      ["start", "b"],
+    );
   });
 
   it("exclusive arcs take the first match; inclusive take all", () => {
@@ -55,7 +74,10 @@ describe("engine", () => {
   - {step: b, tool: {kind: noop}}
   - {step: c, tool: {kind: noop}}
 `);
-    assert.deepEqual(drive(ex, () => ({})).issued.map((c) => c.step), ["start", "b"]);
+    assert.deepEqual(
+      drive(ex, () => ({})).issued.map((c) => c.step),
+      ["start", "b"],
+    );
     const inc = pb(`workflow:
   - step: start
     tool: {kind: noop}
@@ -64,7 +86,10 @@ describe("engine", () => {
   - {step: b, tool: {kind: noop}}
   - {step: c, tool: {kind: noop}}
 `);
-    assert.deepEqual(drive(inc, () => ({})).issued.map((c) => c.step), ["start", "b", "c"]);
+    assert.deepEqual(
+      drive(inc, () => ({})).issued.map((c) => c.step),
+      ["start", "b", "c"],
+    );
   });
 
   it("a parallel loop keeps at most max_in_flight commands out and orders results by index", () => {
@@ -91,8 +116,14 @@ describe("engine", () => {
   });
 
   it("a failed command fails the execution with the step named", () => {
-    const p = pb("workflow:\n  - {step: start, tool: {kind: noop}, next: b}\n  - {step: b, tool: {kind: noop}}\n");
-    const { state } = drive(p, (c) => (c.step === "start" ? { directive: "fail", result: { status: "error", error: { kind: "x", message: "boom" } } } : {}));
+    const p = pb(
+      "workflow:\n  - {step: start, tool: {kind: noop}, next: b}\n  - {step: b, tool: {kind: noop}}\n",
+    );
+    const { state } = drive(p, (c) =>
+      c.step === "start"
+        ? { directive: "fail", result: { status: "error", error: { kind: "x", message: "boom" } } }
+        : {},
+    );
     assert.equal(state.status, "FAILED");
     assert.match(state.error!, /step "start" failed: boom/);
   });
@@ -104,7 +135,10 @@ describe("engine", () => {
   - {step: end, tool: {kind: noop}}
 `);
     const { state, issued } = drive(p, (c) => ({ data: c.step }), { flag: false });
-    assert.deepEqual(issued.map((c) => c.step), ["start", "end"]);
+    assert.deepEqual(
+      issued.map((c) => c.step),
+      ["start", "end"],
+    );
     assert.deepEqual(state.results.maybe, { status: "skipped" });
     assert.equal(state.status, "COMPLETED");
   });
@@ -129,7 +163,10 @@ workflow:
   - {step: report, tool: {kind: noop}}
 `);
     const { state, issued } = drive(p, (c) => ({ data: c.step }));
-    assert.deepEqual(issued.map((c) => c.step), ["start", "report"]);
+    assert.deepEqual(
+      issued.map((c) => c.step),
+      ["start", "report"],
+    );
     assert.equal(state.result, "report");
   });
 
@@ -140,11 +177,16 @@ workflow:
   - {step: c, tool: {kind: noop}}
 `);
     const { issued } = drive(p, (c) => (c.step === "start" ? { directive: "jump", to: "c" } : {}));
-    assert.deepEqual(issued.map((c) => c.step), ["start", "c"]);
+    assert.deepEqual(
+      issued.map((c) => c.step),
+      ["start", "c"],
+    );
   });
 
   it("a repeated report is acknowledged without effect", () => {
-    const p = pb("workflow:\n  - {step: start, tool: {kind: noop}, next: b}\n  - {step: b, tool: {kind: noop}}\n");
+    const p = pb(
+      "workflow:\n  - {step: start, tool: {kind: noop}, next: b}\n  - {step: b, tool: {kind: noop}}\n",
+    );
     const began = start(p, { executionId: "x", workload: {}, at: 0 });
     const ev = report(began.commands[0]!, 1);
     assert.equal(decide(p, began.state, ev).commands.length, 1);
