@@ -2,6 +2,7 @@
 
 export type ErrorCode =
   | "USAGE"
+  | "BAD_REQUEST"
   | "VALIDATION"
   | "NOT_FOUND"
   | "EXECUTION_FAILED"
@@ -16,6 +17,7 @@ export type ErrorCode =
 
 const EXIT: Record<ErrorCode, number> = {
   USAGE: 2,
+  BAD_REQUEST: 2,
   VALIDATION: 2,
   CONFIG: 2,
   NOT_FOUND: 2,

@@ -1,0 +1,128 @@
+// `noetl server run`: the thin adapter around the server app — loads config, opens the store,
+// listens, and on SIGTERM/SIGINT closes the listener, the event streams and the store in
+// reverse order of opening. A second signal forces the exit.
+import type { AddressInfo } from "node:net";
+import { isLoopback, loadConfig } from "../config/config";
+import { errorMessage, NoetlError } from "../errors";
+import { usageError } from "./exit";
+
+declare const __NOETL_VERSION__: string;
+const VERSION = typeof __NOETL_VERSION__ === "string" ? __NOETL_VERSION__ : "0.0.0-dev";
+
+export interface ServerOptions {
+  host?: string;
+  port?: string | number;
+  initDb?: boolean;
+}
+
+export async function serverCommand(action: string | undefined, opts: ServerOptions): Promise<number> {
+  if (action !== "run") {
+    throw usageError(
+      `${action ? `unknown server action "${action}"` : "missing server action"}; usage: noetl server run [--host HOST] [--port PORT] [--init-db]`,
+    );
+  }
+  const config = loadConfig(process.env, { NOETL_HOST: opts.host, NOETL_PORT: opts.port });
+  const releasers: Array<() => Promise<void> | void> = [];
+  const release = async () => {
+    for (const r of releasers.reverse())
+      await Promise.resolve(r()).catch((e) => log(`while stopping: ${errorMessage(e)}`));
+    releasers.length = 0;
+  };
+  try {
+    const [{ openStore }, { createApp }, { Metrics }, { SecretBox }, { serve }] = await Promise.all([
+      import("../store/open"),
+      import("../server/app"),
+      import("../server/metrics"),
+      import("../crypto/secret-box"),
+      import("@hono/node-server"),
+    ]);
+    const metrics = new Metrics();
+    // The embedded database is ours alone, so it is initialised on first use; a shared
+    // PostgreSQL is only migrated when asked (--init-db or `noetl db init`).
+    const migrate = Boolean(opts.initDb) || config.database.kind === "pglite";
+    const store = await openStore(config.database, {
+      migrate,
+      hooks: { onAppend: (ms, n) => metrics.observeAppend(ms, n) },
+    });
+    releasers.push(() => store.close());
+    const shutdown = new AbortController();
+    releasers.push(() => shutdown.abort());
+    const app = createApp({
+      store,
+      config,
+      metrics,
+      secretBox: config.secretKey ? new SecretBox(config.secretKey) : undefined,
+      shutdown: shutdown.signal,
+      version: VERSION,
+    });
+
+    const { host, port } = config.server;
+    const server = serve({ fetch: app.fetch, hostname: host, port });
+    const address = await new Promise<AddressInfo>((resolve, reject) => {
+      server.once("listening", () => resolve(server.address() as AddressInfo));
+      server.once("error", (err: NodeJS.ErrnoException) =>
+        reject(
+          new NoetlError(
+            "UNAVAILABLE",
+            `cannot listen on ${host}:${port}: ${err.code === "EADDRINUSE" ? "the address is in use" : err.message}`,
+          ),
+        ),
+      );
+    });
+    releasers.push(() => closeServer(server));
+
+    warnings(config, host);
+    const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+    log(
+      `listening on http://${shown}:${address.port} (bound to ${host}; storage: ${store.backend} ${store.location})`,
+    );
+
+    const signal = await waitForSignal();
+    log(`${signal} received, stopping`);
+    await release();
+    log("stopped");
+    return 0;
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+function warnings(config: ReturnType<typeof loadConfig>, host: string): void {
+  if (!config.apiToken && !isLoopback(host)) {
+    log("WARNING: NOETL_API_TOKEN is not set and the server accepts connections from other machines:");
+    log(
+      "WARNING: anyone who can reach it can register and run playbooks. Set NOETL_API_TOKEN or bind to 127.0.0.1.",
+    );
+  }
+  if (!config.secretKey) log("note: NOETL_SECRET_KEY is not set, so credentials cannot be stored");
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals) => {
+      process.off("SIGTERM", on).off("SIGINT", on);
+      // A second signal while stopping: give up on being graceful.
+      const force = () => {
+        log("second signal, exiting now");
+        process.exit(130);
+      };
+      process.once("SIGTERM", force).once("SIGINT", force);
+      resolve(sig);
+    };
+    process.on("SIGTERM", on).on("SIGINT", on);
+  });
+}
+
+type Closable = { close(cb: (err?: Error) => void): unknown; closeAllConnections?: () => void };
+
+// In-flight requests get a few seconds; then the remaining connections are cut.
+async function closeServer(server: Closable): Promise<void> {
+  const timer = setTimeout(() => server.closeAllConnections?.(), 5000);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearTimeout(timer);
+}
+
+function log(line: string): void {
+  process.stderr.write(`noetl server: ${line}\n`);
+}
