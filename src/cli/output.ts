@@ -62,9 +62,7 @@ export function progressPrinter(
         );
         break;
       case "workflow.failed":
-        out.write(
-          `${style.red(style.bold("FAILED"))} in ${formatMs(ev.at - state.startedAt)}: ${ev.payload.error}\n`,
-        );
+        out.write(`${style.red(style.bold("FAILED"))} in ${formatMs(ev.at - state.startedAt)}\n`);
         break;
       case "execution.cancelled":
         out.write(`${style.yellow(style.bold("CANCELLED"))} after ${formatMs(ev.at - state.startedAt)}\n`);
