@@ -87,7 +87,7 @@ describe("normalisation", () => {
     assert.deepEqual(step.next?.arcs, [
       { step: "good", when: "{{ output.data.ok }}", set: { "ctx.flag": true } },
     ]);
-    assert.equal(step.tool![0]!.spec?.policy?.rules[0]!.then.do, "retry");
+    assert.equal(step.tool?.[0]?.spec?.policy?.rules[0]?.then.do, "retry");
   });
 
   it("accepts an else rule", () => {
@@ -127,7 +127,7 @@ describe("problems", () => {
     assert.equal(text.length, 3);
     assert.match(text[0]!, /^t\.yaml:6:35: template error in "workflow\[0\]\.tool\[0\]\.input\.x"/);
     assert.match(text[1]!, /^t\.yaml:7:11: next step "nowhere" is not a step/);
-    assert.match(text[2]!, /^t\.yaml:9:17: unknown tool kind "shel"; did you mean "shell"\?/);
+    assert.match(text[2]!, /^t\.yaml:9:18: unknown tool kind "shel"; did you mean "shell"\?/);
   });
 
   it("reports an unknown tool key with a suggestion", () => {
