@@ -15,7 +15,7 @@ const result = await build({
   platform: "node",
   format: "cjs",
   target: buildConfig.nodeTarget,
-  minify: true,
+  minify: process.env.NOETL_NO_MINIFY !== "1",
   sourcemap: false,
   legalComments: "none",
   metafile: true,

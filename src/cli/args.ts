@@ -1,6 +1,6 @@
 // Turns --set k=v and --payload into a workload: YAML scalars, dotted keys, deep merge.
 import { readFile } from "node:fs/promises";
-import { parse as parseYaml } from "yaml";
+import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 import { NoetlError } from "../errors";
 
 type Obj = Record<string, unknown>;
@@ -23,7 +23,7 @@ export function parseSets(sets: string[]): Obj {
     const raw = s.slice(eq + 1);
     let value: unknown;
     try {
-      value = raw === "" ? "" : parseYaml(raw);
+      value = raw === "" ? "" : loadYaml(raw, { schema: CORE_SCHEMA });
     } catch {
       value = raw;
     }

@@ -3,7 +3,7 @@
 // No I/O, no clock (times come in on events), no randomness (ids are derived from a counter).
 import type { Playbook, Step } from "../playbook/schema";
 import { evaluateCondition, renderValue } from "../template";
-import { iterationContext, stepContext, withOutput } from "./context";
+import { iterationContext, layer, stepContext, withOutput } from "./context";
 import { applySet, fold, initialState } from "./fold";
 import type {
   Command,
@@ -66,6 +66,16 @@ export function cancel(state: ExecutionState, at: number, reason = "cancelled by
   return { events: [ev], commands: [] };
 }
 
+const indexes = new WeakMap<Playbook, Map<string, Step>>();
+function stepIndex(pb: Playbook): Map<string, Step> {
+  let index = indexes.get(pb);
+  if (!index) {
+    index = new Map(pb.workflow.map((s) => [s.step, s]));
+    indexes.set(pb, index);
+  }
+  return index;
+}
+
 class Decider {
   private readonly events: EngineEvent[] = [];
   private readonly commands: Command[] = [];
@@ -76,7 +86,7 @@ class Decider {
     private readonly state: ExecutionState,
     private readonly at: number,
   ) {
-    this.steps = new Map(pb.workflow.map((s) => [s.step, s]));
+    this.steps = stepIndex(pb);
   }
 
   result(): Decision {
@@ -165,7 +175,7 @@ class Decider {
     const base = stepContext(this.state);
     while (!loop.broken && loop.next < loop.items.length && loop.inFlight < loop.max) {
       const i = loop.next;
-      this.issue(run, step, { ...base, ...iterationContext(loop.iterator, loop.items, i) }, i);
+      this.issue(run, step, layer(base, iterationContext(loop.iterator, loop.items, i)), i);
     }
   }
 
@@ -233,15 +243,12 @@ class Decider {
     jumpTo?: string,
   ): { targets: string[]; set?: Record<string, unknown> } {
     const where = (field: string) => ({ step: step.step, field });
-    const results = { ...this.state.results, [step.step]: output };
+    // The step's own result is visible by name before step.exit records it.
+    const base = stepContext(this.state, { [step.step]: output });
     let vars = this.state.vars;
     let set: Record<string, unknown> | undefined;
     if (step.set) {
-      set = renderValue(
-        step.set,
-        withOutput(stepContext({ ...this.state, results }), output),
-        where("set"),
-      ) as Record<string, unknown>;
+      set = renderValue(step.set, withOutput(base, output), where("set")) as Record<string, unknown>;
       vars = structuredClone(vars);
       applySet(vars, set);
     }
@@ -250,7 +257,10 @@ class Decider {
     const inclusive = step.next.spec?.mode === "inclusive";
     const targets: string[] = [];
     for (const [i, arc] of step.next.arcs.entries()) {
-      const ctx = withOutput(stepContext({ ...this.state, vars, results }), output);
+      const ctx = withOutput(
+        vars === this.state.vars ? base : layer(base, { ...vars, workload: vars, ctx: vars }),
+        output,
+      );
       if (!evaluateCondition(arc.when, ctx, where(`next.arcs[${i}].when`))) continue;
       if (arc.set) {
         const arcSet = renderValue(arc.set, ctx, where(`next.arcs[${i}].set`)) as Record<string, unknown>;

@@ -2,6 +2,7 @@
 // Pure: the executor calls it and carries out the answer (wait and retry, stop, jump...).
 import type { PolicyRule } from "../playbook/schema";
 import { evaluateCondition } from "../template";
+import { layer } from "./context";
 import type { Envelope } from "./types";
 
 export interface PolicyAnswer {
@@ -25,7 +26,7 @@ export function evaluatePolicy(
 ): PolicyAnswer {
   const fallback: PolicyAnswer = { do: output.status === "error" ? "fail" : "continue" };
   if (!rules) return fallback;
-  const ruleCtx = { ...ctx, output, error: output.error };
+  const ruleCtx = layer(ctx, { output, error: output.error });
   for (const [i, rule] of rules.entries()) {
     if (!evaluateCondition(rule.when, ruleCtx, { step: where.step, field: `policy.rules[${i}].when` }))
       continue;

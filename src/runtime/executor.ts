@@ -1,6 +1,7 @@
 // Runs one command: renders each task's configuration with its context, calls the tool under
 // the task's timeout, and applies the task's policy (retry, continue, break, jump, fail).
 // The one code path shared by `noetl run` and the worker.
+import { flattenContext, layer } from "../engine/context";
 import { evaluatePolicy } from "../engine/policy";
 import type { Command, CommandReport, Envelope } from "../engine/types";
 import type { TaskConfig } from "../playbook/schema";
@@ -37,7 +38,7 @@ export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promis
   for (const [i, task] of cmd.tasks.entries()) {
     const label = task.name ?? (cmd.tasks.length > 1 ? `${task.kind}#${i + 1}` : task.kind);
     for (let attempt = 1; ; attempt++) {
-      const ctx: Record<string, unknown> = { ...cmd.context, ...named, ...(prev ? { _prev: prev } : {}) };
+      const ctx = layer(cmd.context, { ...named, ...(prev ? { _prev: prev } : {}) });
       const started = performance.now();
       const outcome = await callTool(task, cmd, ctx, opts, label);
       const duration_ms = Math.round((performance.now() - started) * 1000) / 1000;
@@ -65,11 +66,10 @@ export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promis
         if (answer.set)
           set = {
             ...set,
-            ...(renderValue(
-              answer.set,
-              { ...ctx, output },
-              { step: cmd.step, field: "policy.then.set" },
-            ) as object),
+            ...(renderValue(answer.set, layer(ctx, { output }), {
+              step: cmd.step,
+              field: "policy.then.set",
+            }) as object),
           };
       } catch (err) {
         return { result: failure("template", (err as Error).message, attempt), directive: "fail", set };
@@ -108,11 +108,10 @@ async function callTool(
       ? (renderValue(cmd.input, ctx, { step: cmd.step, field: "input" }) as Record<string, unknown>)
       : {};
     const taskInput = task.input
-      ? (renderValue(
-          task.input,
-          { ...ctx, input: stepInput },
-          { step: cmd.step, field: `${label}.input` },
-        ) as Record<string, unknown>)
+      ? (renderValue(task.input, layer(ctx, { input: stepInput }), {
+          step: cmd.step,
+          field: `${label}.input`,
+        }) as Record<string, unknown>)
       : {};
     input = { ...stepInput, ...taskInput };
     ctx.input = input;
@@ -128,12 +127,17 @@ async function callTool(
     };
   }
   const timeout = task.spec?.timeout_seconds;
+  let flat: Record<string, unknown> | undefined;
   const signal = timeout ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout * 1000)]) : opts.signal;
   try {
     return await tool.run(config, {
       signal,
       input,
-      vars: ctx,
+      // Tools that hand the context to another process or realm need a plain copy; make it once, on demand.
+      get vars() {
+        flat ??= flattenContext(ctx);
+        return flat;
+      },
       env: opts.env,
       baseDir: opts.baseDir,
       onOutput: opts.onOutput,
