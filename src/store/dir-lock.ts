@@ -3,6 +3,9 @@ import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NoetlError } from "../errors";
 
+// Directories this process holds: its own PID in a lock file is no proof of staleness.
+const held = new Set<string>();
+
 export async function acquireDirLock(dir: string): Promise<() => Promise<void>> {
   const file = join(dir, "noetl.lock");
   for (let tries = 0; tries < 3; tries++) {
@@ -10,19 +13,18 @@ export async function acquireDirLock(dir: string): Promise<() => Promise<void>> 
       const fh = await open(file, "wx");
       await fh.writeFile(String(process.pid));
       await fh.close();
-      let released = false;
+      held.add(file);
       return async () => {
-        if (released) return;
-        released = true;
+        if (!held.delete(file)) return;
         await rm(file, { force: true });
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
-      if (pid && pid !== process.pid && alive(pid)) {
+      if (held.has(file) || (pid && pid !== process.pid && alive(pid))) {
         throw new NoetlError(
           "CONFLICT",
-          `the embedded database in ${dir} is in use by process ${pid}; stop it first (or use PostgreSQL for several processes)`,
+          `the embedded database in ${dir} is in use by process ${pid || process.pid}; stop it first (or use PostgreSQL for several processes)`,
         );
       }
       await rm(file, { force: true });

@@ -1,0 +1,240 @@
+// One contract, every backend: the same assertions against PGlite and PostgreSQL.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Store } from "../../src/store/types";
+import { backends } from "./backends";
+
+for (const backend of await backends()) {
+  describe(`store contract: ${backend.name}`, { skip: backend.skip }, () => {
+    let store: Store;
+    let dispose: () => Promise<void>;
+    before(async () => ({ store, dispose } = await backend.fresh()));
+    after(() => dispose?.());
+
+    it("migrates idempotently, also when asked twice at once", async () => {
+      const [a, b] = await Promise.all([store.migrate(), store.migrate()]);
+      assert.equal(a.ok && b.ok, true);
+      const v = await store.validate();
+      assert.deepEqual([v.ok, v.version, v.expected, v.missing_tables], [true, 1, 1, []]);
+    });
+
+    it("gives each registration of a path the next version, even when racing", async () => {
+      const entry = (n: number) => ({
+        path: "a/race",
+        kind: "Playbook",
+        content: `n: ${n}`,
+        doc: { n },
+        description: null,
+      });
+      const results = await Promise.all([1, 2, 3, 4, 5].map((n) => store.registerCatalog(entry(n))));
+      assert.deepEqual(results.map((r) => r.version).sort(), [1, 2, 3, 4, 5]);
+      await store.registerCatalog({
+        path: "b/other",
+        kind: "Playbook",
+        content: "x",
+        doc: null,
+        description: "d",
+      });
+      const latest = await store.getCatalog("a/race", "latest");
+      assert.equal(latest?.version, 5);
+      const v2 = await store.getCatalog("a/race", 2);
+      assert.equal(v2?.version, 2);
+      assert.equal(typeof v2?.catalog_id, "string");
+      assert.equal(await store.getCatalog("a/race", 9), undefined);
+      assert.equal(await store.getCatalog("nope", "latest"), undefined);
+      const listed = await store.listCatalog({});
+      assert.deepEqual(
+        listed.map((e) => [e.path, e.version]),
+        [
+          ["a/race", 5],
+          ["b/other", 1],
+        ],
+      );
+      assert.deepEqual(
+        (await store.listCatalog({ path: "b/" })).map((e) => e.path),
+        ["b/other"],
+      );
+      assert.deepEqual(await store.listCatalog({ kind: "Credential" }), []);
+    });
+
+    it("stores sealed credentials and tells created from replaced", async () => {
+      const sealed = {
+        ciphertext: Buffer.from([1, 2, 3]),
+        iv: Buffer.alloc(12, 7),
+        tag: Buffer.alloc(16, 9),
+      };
+      assert.deepEqual(
+        await store.putCredential({ name: "pg", type: "postgres", description: null, ...sealed }),
+        { created: true },
+      );
+      assert.deepEqual(
+        await store.putCredential({ name: "pg", type: "postgres", description: "x", ...sealed }),
+        { created: false },
+      );
+      const got = await store.getCredential("pg");
+      assert.ok(got && Buffer.isBuffer(got.ciphertext) && got.ciphertext.equals(sealed.ciphertext));
+      assert.ok(got.iv.equals(sealed.iv) && got.tag.equals(sealed.tag));
+      assert.deepEqual(
+        (await store.listCredentials()).map((c) => [c.name, c.type, c.description]),
+        [["pg", "postgres", "x"]],
+      );
+      assert.equal(await store.deleteCredential("pg"), true);
+      assert.equal(await store.deleteCredential("pg"), false);
+      assert.equal(await store.getCredential("pg"), undefined);
+    });
+
+    it("records executions, steps and events, and pages through them", async () => {
+      for (let i = 1; i <= 5; i++) {
+        await store.transaction(async (tx) => {
+          await tx.lockExecution(`x${i}`);
+          await tx.createExecution({
+            execution_id: `x${i}`,
+            status: "RUNNING",
+            path: "a/race",
+            version: 1,
+            workload: { i },
+          });
+        });
+      }
+      await store.transaction(async (tx) => {
+        await tx.updateExecution("x2", { status: "COMPLETED", result: { ok: true }, ended: true });
+        await tx.recordStep({
+          execution_id: "x2",
+          step: "start",
+          iteration: -1,
+          status: "COMPLETED",
+          started_at: "2026-01-01T00:00:00.000Z",
+          ended_at: "2026-01-01T00:00:00.250Z",
+        });
+        await tx.recordStep({ execution_id: "x2", step: "start", iteration: 0, status: "COMPLETED" });
+      });
+      const page1 = await store.listExecutions({ limit: 2 });
+      assert.deepEqual(
+        page1.items.map((e) => e.execution_id),
+        ["x5", "x4"],
+      );
+      const page2 = await store.listExecutions({ limit: 2, cursor: page1.next_cursor! });
+      assert.deepEqual(
+        page2.items.map((e) => e.execution_id),
+        ["x3", "x2"],
+      );
+      const page3 = await store.listExecutions({ limit: 2, cursor: page2.next_cursor! });
+      assert.deepEqual([page3.items.map((e) => e.execution_id), page3.next_cursor], [["x1"], null]);
+      assert.deepEqual(
+        (await store.listExecutions({ limit: 10, status: "COMPLETED" })).items.map((e) => e.execution_id),
+        ["x2"],
+      );
+      const x2 = await store.getExecution("x2");
+      assert.deepEqual(
+        [x2?.status, x2?.result, x2?.workload, typeof x2?.ended_at],
+        ["COMPLETED", { ok: true }, { i: 2 }, "string"],
+      );
+      assert.deepEqual(await store.listSteps("x2"), [
+        { step: "start", status: "COMPLETED", duration_ms: 250 },
+      ]);
+      assert.equal(await store.getExecution("missing"), undefined);
+    });
+
+    it("appends events in order and ignores a repeated (command_id, attempt, type)", async () => {
+      const report = {
+        execution_id: "x1",
+        type: "call.done",
+        command_id: "42",
+        attempt: 1,
+        step: "s",
+        payload: { v: 1 },
+      };
+      const first = await store.transaction((tx) =>
+        tx.appendEvents([
+          { execution_id: "x1", type: "playbook.initialized", payload: {} },
+          report,
+          { ...report, type: "command.completed" },
+        ]),
+      );
+      assert.deepEqual(
+        first.map((e) => e.type),
+        ["playbook.initialized", "call.done", "command.completed"],
+      );
+      assert.ok(BigInt(first[0]!.event_id) < BigInt(first[1]!.event_id));
+      const again = await store.transaction((tx) => tx.appendEvents([report]));
+      assert.deepEqual(again, []);
+      const all = await store.listEvents("x1", { limit: 100 });
+      assert.equal(all.length, 3);
+      assert.deepEqual(all[1], { ...first[1] });
+      assert.equal(all[1]!.command_id, "42");
+      assert.equal(all[0]!.command_id, undefined);
+      const later = await store.listEvents("x1", { after: all[0]!.event_id, limit: 100 });
+      assert.deepEqual(
+        later.map((e) => e.type),
+        ["call.done", "command.completed"],
+      );
+    });
+
+    it("writes nothing when a transaction fails", async () => {
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.createExecution({ execution_id: "doomed", status: "RUNNING" });
+          await tx.appendEvents([{ execution_id: "doomed", type: "x", payload: {} }]);
+          await tx.enqueueOutbox("noetl.wake", { pool: "default" });
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      assert.equal(await store.getExecution("doomed"), undefined);
+      assert.deepEqual(await store.listEvents("doomed", { limit: 10 }), []);
+    });
+
+    it("claims each pending command once and fences reports by lease token", async () => {
+      const cmds = await store.transaction((tx) =>
+        tx.insertCommands(
+          [1, 2, 3].map((i) => ({
+            execution_id: "x1",
+            step: `s${i}`,
+            tool: { kind: "noop" },
+            context: { i },
+          })),
+        ),
+      );
+      assert.deepEqual(
+        cmds.map((c) => [c.status, c.attempt]),
+        [
+          ["PENDING", 1],
+          ["PENDING", 1],
+          ["PENDING", 1],
+        ],
+      );
+      const claim = (w: string) =>
+        store.transaction((tx) =>
+          tx.claimCommands({ pool: "default", worker_id: w, lease_ms: 30_000, limit: 2 }),
+        );
+      const [a, b] = await Promise.all([claim("w1"), claim("w2")]);
+      const ids = [...a, ...b].map((c) => c.command_id).sort();
+      assert.deepEqual(ids, cmds.map((c) => c.command_id).sort());
+      const one = a[0] ?? b[0]!;
+      assert.equal(one.status, "CLAIMED");
+      assert.ok(one.lease_token && one.lease_until && Date.parse(one.lease_until) > Date.now());
+      assert.equal(
+        await store.transaction((tx) => tx.finishCommand(one.command_id, "wrong", "COMPLETED")),
+        false,
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.finishCommand(one.command_id, one.lease_token!, "COMPLETED")),
+        true,
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.finishCommand(one.command_id, one.lease_token!, "COMPLETED")),
+        false,
+      );
+      const counts = await store.statusCounts();
+      assert.deepEqual(counts.commands, { CLAIMED: 2, COMPLETED: 1 });
+      assert.equal(counts.executions.RUNNING, 4);
+    });
+
+    it("keeps one row per worker, refreshed by heartbeats", async () => {
+      await store.heartbeatWorker({ worker_id: "w1", pool: "default", host: "h", pid: 1, concurrency: 8 });
+      await store.heartbeatWorker({ worker_id: "w1", pool: "default", host: "h", pid: 2, concurrency: 4 });
+      const [w] = await store.listWorkers();
+      assert.deepEqual([w?.worker_id, w?.pid, w?.concurrency, w?.status], ["w1", 2, 4, "ready"]);
+    });
+  });
+}
