@@ -120,7 +120,7 @@ rows.push([
 ]);
 
 rmSync(dir, { recursive: true, force: true });
-const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 10));
+const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length), 10));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
 console.log(line(["figure", "measured", "comparison"]));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));

@@ -26,7 +26,14 @@ export function parseYaml(text: string, file: string): YamlSource {
     return { value: tree.value, problems: [], locate: tree.locate };
   }
   let locate: Locate | undefined;
-  return { value, problems: [], locate: (path, key) => (locate ??= parseTree(text, file).locate)(path, key) };
+  return {
+    value,
+    problems: [],
+    locate: (path, key) => {
+      locate ??= parseTree(text, file).locate;
+      return locate(path, key);
+    },
+  };
 }
 
 function parseTree(text: string, file: string): { value: unknown; problems: Problem[]; locate: Locate } {
