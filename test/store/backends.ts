@@ -6,7 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import type { DatabaseConfig } from "../../src/config/config";
-import { openStore } from "../../src/store/open";
+import { openPglite } from "../../src/store/pglite";
+import { openPostgres } from "../../src/store/postgres";
+import type { Db } from "../../src/store/sql";
+import { sqlStore } from "../../src/store/sql-store";
 import type { Store } from "../../src/store/types";
 
 export const ADMIN_URL = process.env.NOETL_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -16,7 +19,21 @@ export interface Backend {
   /** Why this backend cannot run here; undefined when it can. */
   skip?: string;
   /** A fresh, migrated store in a database of its own, and its disposal. */
-  fresh(): Promise<{ store: Store; db: DatabaseConfig; dispose(): Promise<void> }>;
+  fresh(): Promise<Fresh>;
+}
+
+export interface Fresh {
+  store: Store;
+  db: DatabaseConfig;
+  /** The store's own connection, for assertions in raw SQL. */
+  sql: Db;
+  dispose(): Promise<void>;
+}
+
+async function migrated(sql: Db): Promise<Store> {
+  const store = sqlStore(sql);
+  await store.migrate();
+  return store;
 }
 
 let pgProbe: Promise<string | undefined> | undefined;
@@ -69,8 +86,17 @@ export async function backends(): Promise<Backend[]> {
       name: "pglite",
       async fresh() {
         const p = await freshPglite();
-        const store = await openStore(p.db, { migrate: true });
-        return { store, db: p.db, dispose: async () => (await store.close(), await p.dispose()) };
+        const sql = await openPglite(p.dir + "/data");
+        const store = await migrated(sql);
+        return {
+          store,
+          sql,
+          db: p.db,
+          dispose: async () => {
+            await store.close();
+            await p.dispose();
+          },
+        };
       },
     },
     {
@@ -79,8 +105,17 @@ export async function backends(): Promise<Backend[]> {
       async fresh() {
         const t = await createTestDatabase();
         const db: DatabaseConfig = { kind: "postgres", url: t.url, display: t.url };
-        const store = await openStore(db, { migrate: true });
-        return { store, db, dispose: async () => (await store.close(), await t.drop()) };
+        const sql = await openPostgres(t.url, t.url);
+        const store = await migrated(sql);
+        return {
+          store,
+          sql,
+          db,
+          dispose: async () => {
+            await store.close();
+            await t.drop();
+          },
+        };
       },
     },
   ];
