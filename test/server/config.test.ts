@@ -19,7 +19,12 @@ describe("config", () => {
   });
 
   it("chooses PostgreSQL from NOETL_DATABASE_URL or POSTGRES_*, redacting the password", () => {
-    const a = loadConfig({ POSTGRES_HOST: "db", POSTGRES_USER: "u", POSTGRES_PASSWORD: "p@ss", POSTGRES_DB: "n" });
+    const a = loadConfig({
+      POSTGRES_HOST: "db",
+      POSTGRES_USER: "u",
+      POSTGRES_PASSWORD: "p@ss",
+      POSTGRES_DB: "n",
+    });
     assert.equal(a.database.kind, "postgres");
     if (a.database.kind === "postgres") {
       assert.equal(a.database.url, "postgres://u:p%40ss@db:5432/n");
@@ -31,7 +36,10 @@ describe("config", () => {
 
   it("stops on a bad value with one sentence naming the variable or flag", () => {
     const fails = (env: Record<string, string>, flags = {}, pattern: RegExp) =>
-      assert.throws(() => loadConfig(env, flags), (e: unknown) => e instanceof NoetlError && e.code === "CONFIG" && pattern.test(e.message));
+      assert.throws(
+        () => loadConfig(env, flags),
+        (e: unknown) => e instanceof NoetlError && e.code === "CONFIG" && pattern.test(e.message),
+      );
     fails({ NOETL_PORT: "abc" }, {}, /^NOETL_PORT "abc" is not valid: expected a port number/);
     fails({}, { NOETL_PORT: "70000" }, /^--port "70000"/);
     fails({ NOETL_ENABLE_UI: "maybe" }, {}, /NOETL_ENABLE_UI/);

@@ -69,7 +69,9 @@ for (const backend of await backends()) {
         assert.ok(doc.paths[key]?.[def.method.toLowerCase()], `${def.method} ${key} missing from OpenAPI`);
         assert.ok(page.includes(def.path), `${def.path} missing from /docs`);
       }
-      assert.ok(doc.paths["/api/credentials"].post.requestBody.content["application/json"].schema.properties.name);
+      assert.ok(
+        doc.paths["/api/credentials"].post.requestBody.content["application/json"].schema.properties.name,
+      );
     });
   });
 }
