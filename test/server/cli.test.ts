@@ -38,8 +38,8 @@ async function startServer(host: string, extra: Record<string, string> = {}) {
   child.stderr.on("data", (d) => {
     out.stderr += d;
   });
-  const exited = new Promise<number | null>((r) =>
-    child.on("exit", (code, signal) => r(code ?? (signal ? -1 : null))),
+  const exited = new Promise<number | string | null>((r) =>
+    child.on("exit", (code, signal) => r(code ?? signal)),
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
