@@ -86,7 +86,7 @@ export async function backends(): Promise<Backend[]> {
       name: "pglite",
       async fresh() {
         const p = await freshPglite();
-        const sql = await openPglite(p.dir + "/data");
+        const sql = await openPglite(join(p.dir, "data"));
         const store = await migrated(sql);
         return {
           store,

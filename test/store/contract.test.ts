@@ -188,10 +188,10 @@ for (const backend of await backends()) {
       const cmds = await store.transaction((tx) =>
         tx.insertCommands(
           [1, 2, 3].map((i) => ({
+            command_id: `x1.${i}`,
             execution_id: "x1",
             step: `s${i}`,
-            tool: { kind: "noop" },
-            context: { i },
+            payload: { tasks: [{ kind: "noop" }], context: { i } },
           })),
         ),
       );
@@ -225,6 +225,17 @@ for (const backend of await backends()) {
         await store.transaction((tx) => tx.finishCommand(one.command_id, one.lease_token!, "COMPLETED")),
         false,
       );
+      assert.ok(
+        (await store.transaction((tx) =>
+          tx.extendLease(
+            a[0]?.command_id === one.command_id ? (a[1] ?? b[0])!.command_id : a[0]!.command_id,
+            "wrong",
+            1000,
+          ),
+        )) === undefined,
+      );
+      const events = await store.listEvents("x1", { limit: 10 });
+      assert.equal(events.filter((e) => e.type === "command.claimed").length, 3);
       const counts = await store.statusCounts();
       assert.deepEqual(counts.commands, { CLAIMED: 2, COMPLETED: 1 });
       assert.equal(counts.executions.RUNNING, 4);
