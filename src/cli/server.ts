@@ -29,13 +29,15 @@ export async function serverCommand(action: string | undefined, opts: ServerOpti
     releasers.length = 0;
   };
   try {
-    const [{ openStore }, { createApp }, { Metrics }, { SecretBox }, { serve }] = await Promise.all([
-      import("../store/open"),
-      import("../server/app"),
-      import("../server/metrics"),
-      import("../crypto/secret-box"),
-      import("@hono/node-server"),
-    ]);
+    const [{ openStore }, { createApp }, { Metrics }, { SecretBox }, { serve }, orchestration] =
+      await Promise.all([
+        import("../store/open"),
+        import("../server/app"),
+        import("../server/metrics"),
+        import("../crypto/secret-box"),
+        import("@hono/node-server"),
+        import("../server/orchestrator/index"),
+      ]);
     const metrics = new Metrics();
     // The embedded database is ours alone, so it is initialised on first use; a shared
     // PostgreSQL is only migrated when asked (--init-db or `noetl db init`).
@@ -47,7 +49,21 @@ export async function serverCommand(action: string | undefined, opts: ServerOpti
     releasers.push(() => store.close());
     const shutdown = new AbortController();
     releasers.push(() => shutdown.abort());
+    const relay = config.natsUrl ? await startRelay(store, config.natsUrl, shutdown.signal) : undefined;
+    const { orchestrator, workSignal } = orchestration.createOrchestration(store, {
+      leaseMs: config.leaseMs,
+      useOutbox: Boolean(relay),
+      onOutbox: relay?.kick,
+    });
+    const sweeper = orchestration.startSweeper(orchestrator, shutdown.signal, log);
+    releasers.push(async () => {
+      shutdown.abort();
+      await sweeper;
+      await relay?.stopped;
+    });
     const app = createApp({
+      orchestrator,
+      workSignal,
       store,
       config,
       metrics,
@@ -86,6 +102,11 @@ export async function serverCommand(action: string | undefined, opts: ServerOpti
     await release();
     throw err;
   }
+}
+
+async function startRelay(store: import("../store/types").Store, url: string, stop: AbortSignal) {
+  const { startOutboxRelay } = await import("../server/relay");
+  return startOutboxRelay(store, url, stop, log);
 }
 
 function warnings(config: ReturnType<typeof loadConfig>, host: string): void {

@@ -22,6 +22,8 @@ export interface Config {
   apiToken?: string;
   secretKey?: string;
   worker: { concurrency: number; pool: string };
+  /** How long a claimed command stays leased without a heartbeat. */
+  leaseMs: number;
   log: { level: LogLevel; format: "pretty" | "json" };
 }
 
@@ -49,6 +51,7 @@ const VARIABLES = [
   "NOETL_WORKER_POOL_NAME",
   "NOETL_LOG_LEVEL",
   "NOETL_LOG_FORMAT",
+  "NOETL_LEASE_SECONDS",
 ] as const;
 
 const port = v.pipe(v.string(), v.regex(/^\d{1,5}$/), v.transform(Number), v.maxValue(65535));
@@ -94,6 +97,7 @@ const RULES: Record<
     expect: "debug, info, warn or error",
   },
   NOETL_LOG_FORMAT: { schema: v.picklist(["pretty", "json"]), expect: "pretty or json" },
+  NOETL_LEASE_SECONDS: { schema: positiveInt, expect: "a positive number of seconds" },
 };
 
 const DEFAULTS: Partial<Record<(typeof VARIABLES)[number], string>> = {
@@ -106,6 +110,7 @@ const DEFAULTS: Partial<Record<(typeof VARIABLES)[number], string>> = {
   NOETL_WORKER_POOL_NAME: "default",
   NOETL_LOG_LEVEL: "info",
   NOETL_LOG_FORMAT: "pretty",
+  NOETL_LEASE_SECONDS: "30",
 };
 
 /** Flag names for error messages, so `--port abc` is blamed on the flag, not NOETL_PORT. */
@@ -159,6 +164,7 @@ function assemble(x: Record<string, any>): Config {
     secretKey: x.NOETL_SECRET_KEY,
     worker: { concurrency: x.NOETL_WORKER_CONCURRENCY, pool: x.NOETL_WORKER_POOL_NAME },
     log: { level: x.NOETL_LOG_LEVEL, format: x.NOETL_LOG_FORMAT },
+    leaseMs: x.NOETL_LEASE_SECONDS * 1000,
   };
 }
 

@@ -65,6 +65,12 @@ export function fold(state: ExecutionState, ev: EngineEvent): ExecutionState {
       break;
     }
     case "command.issued": {
+      const known = state.commands[ev.command_id!];
+      if (known) {
+        // Re-issued after its lease expired: the same command, delivered again.
+        known.attempt = ev.attempt ?? known.attempt + 1;
+        break;
+      }
       state.seq++;
       const run = state.runs[p.run as string];
       state.commands[ev.command_id!] = {

@@ -8,7 +8,9 @@ import type { AppDeps } from "./deps";
 import { httpError } from "./http-errors";
 import { type Env, mount, type RouteDef } from "./route";
 import { catalogRoutes } from "./routes/catalog";
+import { commandRoutes } from "./routes/commands";
 import { credentialRoutes } from "./routes/credentials";
+import { executeRoutes } from "./routes/execute";
 import { executionRoutes } from "./routes/executions";
 import { systemRoutes } from "./routes/system";
 
@@ -24,6 +26,8 @@ export function createApp(deps: AppDeps): App {
     ...systemRoutes(deps, routes),
     ...catalogRoutes(deps),
     ...executionRoutes(deps),
+    ...executeRoutes(deps),
+    ...commandRoutes(deps),
     ...credentialRoutes(deps),
   );
 

@@ -32,7 +32,7 @@ export async function listCatalog(db: Db, f: { kind?: string; path?: string }): 
 }
 
 export async function getCatalog(
-  db: Db,
+  db: Pick<Db, "query">,
   path: string,
   version: number | "latest",
 ): Promise<CatalogEntry | undefined> {
@@ -40,6 +40,11 @@ export async function getCatalog(
     version === "latest"
       ? await db.query("SELECT * FROM noetl.catalog WHERE path = $1 ORDER BY version DESC LIMIT 1", [path])
       : await db.query("SELECT * FROM noetl.catalog WHERE path = $1 AND version = $2", [path, version]);
+  return rows[0] ? toEntry(rows[0]) : undefined;
+}
+
+export async function getCatalogById(db: Pick<Db, "query">, id: string): Promise<CatalogEntry | undefined> {
+  const rows = await db.query("SELECT * FROM noetl.catalog WHERE catalog_id = $1::bigint", [id]);
   return rows[0] ? toEntry(rows[0]) : undefined;
 }
 

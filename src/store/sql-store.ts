@@ -20,6 +20,7 @@ export function sqlStore(db: Db, hooks: StoreHooks = {}): Store {
     registerCatalog: (e) => catalog.registerCatalog(db, e),
     listCatalog: (f) => catalog.listCatalog(db, f),
     getCatalog: (path, version) => catalog.getCatalog(db, path, version),
+    getCatalogById: (id) => catalog.getCatalogById(db, id),
 
     putCredential: (c) => credentials.putCredential(db, c),
     listCredentials: () => credentials.listCredentials(db),

@@ -1,8 +1,9 @@
 // The write side, used inside one transaction: what the orchestrator needs to record an event,
 // decide, insert the next commands and queue notifications, all committing together.
 import { performance } from "node:perf_hooks";
+import { getCatalog } from "./catalog";
 import { toEvent } from "./executions";
-import { isoOrNull, json, LOCK_NAMESPACE, numOrNull, type Row, type Sql, str, strOrNull } from "./sql";
+import { iso, isoOrNull, json, LOCK_NAMESPACE, numOrNull, type Row, type Sql, str, strOrNull } from "./sql";
 import type { CommandRecord, CommandStatus, ExecutionPatch, StoreHooks, StoreTx } from "./types";
 
 const EXECUTION_LOCK = LOCK_NAMESPACE + 2;
@@ -15,8 +16,9 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
 
     async createExecution(e) {
       await sql.query(
-        `INSERT INTO noetl.execution (execution_id, catalog_id, path, version, parent_execution_id, status, workload)
-         VALUES ($1, $2::bigint, $3, $4, $5, $6, $7::text::jsonb)`,
+        `INSERT INTO noetl.execution (execution_id, catalog_id, path, version, parent_execution_id, status, workload,
+                                      parent_command_id)
+         VALUES ($1, $2::bigint, $3, $4, $5, $6, $7::text::jsonb, $8)`,
         [
           e.execution_id,
           e.catalog_id ?? null,
@@ -25,6 +27,7 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
           e.parent_execution_id ?? null,
           e.status,
           json(e.workload ?? null),
+          e.parent_command_id ?? null,
         ],
       );
     },
@@ -50,7 +53,7 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
       const t0 = performance.now();
       const rows = await sql.query(
         `INSERT INTO noetl.event (execution_id, type, step, command_id, attempt, iteration, payload)
-         SELECT x->>'execution_id', x->>'type', x->>'step', (x->>'command_id')::bigint, (x->>'attempt')::int,
+         SELECT x->>'execution_id', x->>'type', x->>'step', x->>'command_id', (x->>'attempt')::int,
                 (x->>'iteration')::int, COALESCE(x->'payload', '{}'::jsonb)
            FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, ord) ORDER BY ord
          ON CONFLICT (command_id, attempt, type) DO NOTHING
@@ -85,36 +88,146 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
     async insertCommands(commands) {
       if (commands.length === 0) return [];
       const rows = await sql.query(
-        `INSERT INTO noetl.command (execution_id, step, iteration, pool, tool, context)
-         SELECT x->>'execution_id', x->>'step', (x->>'iteration')::int, COALESCE(x->>'pool', 'default'),
-                x->'tool', x->'context'
+        `INSERT INTO noetl.command (command_id, execution_id, step, iteration, attempt, pool, payload, status,
+                                    worker_id, lease_token)
+         SELECT x->>'command_id', x->>'execution_id', x->>'step', (x->>'iteration')::int,
+                COALESCE((x->>'attempt')::int, 1), COALESCE(x->>'pool', 'default'), x->'payload',
+                COALESCE(x->>'status', 'PENDING'), x->>'worker_id', x->>'lease_token'
            FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, ord) ORDER BY ord
          RETURNING *`,
         [json(commands)],
       );
-      return rows.map(toCommand).sort((a, b) => Number(BigInt(a.command_id) - BigInt(b.command_id)));
+      return rows.map(toCommand).sort(bySeq);
     },
 
     async claimCommands(req) {
+      // The claim and its event commit together, in one round trip.
       const rows = await sql.query(
-        `UPDATE noetl.command c SET status = 'CLAIMED', worker_id = $2, lease_token = gen_random_uuid()::text,
-                lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
-          WHERE c.command_id IN (SELECT command_id FROM noetl.command WHERE status = 'PENDING' AND pool = $1
-                                  ORDER BY command_id FOR UPDATE SKIP LOCKED LIMIT $4)
-          RETURNING c.*`,
+        `WITH claimed AS (
+           UPDATE noetl.command c SET status = 'CLAIMED', worker_id = $2, lease_token = gen_random_uuid()::text,
+                  lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
+            WHERE c.command_id IN (SELECT command_id FROM noetl.command WHERE status = 'PENDING' AND pool = $1
+                                    ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT $4)
+            RETURNING c.*
+         ), logged AS (
+           INSERT INTO noetl.event (execution_id, type, step, command_id, attempt, iteration, payload)
+           SELECT execution_id, 'command.claimed', step, command_id, attempt, iteration,
+                  jsonb_build_object('worker_id', $2::text)
+             FROM claimed
+           ON CONFLICT (command_id, attempt, type) DO NOTHING
+         )
+         SELECT * FROM claimed`,
         [req.pool, req.worker_id, req.lease_ms, req.limit],
       );
-      return rows.map(toCommand).sort((a, b) => Number(BigInt(a.command_id) - BigInt(b.command_id)));
+      return rows.map(toCommand).sort(bySeq);
     },
 
     async finishCommand(commandId, leaseToken, status) {
       const rows = await sql.query(
         `UPDATE noetl.command SET status = $3, lease_until = NULL, updated_at = now()
-          WHERE command_id = $1::bigint AND lease_token = $2 AND status IN ('CLAIMED', 'RUNNING')
+          WHERE command_id = $1 AND lease_token = $2 AND status IN ('CLAIMED', 'RUNNING')
           RETURNING command_id`,
         [commandId, leaseToken, status],
       );
       return rows.length > 0;
+    },
+
+    async eventExists(commandId, attempt, type) {
+      const rows = await sql.query(
+        "SELECT 1 FROM noetl.event WHERE command_id = $1 AND attempt = $2 AND type = $3 LIMIT 1",
+        [commandId, attempt, type],
+      );
+      return rows.length > 0;
+    },
+
+    async lastEventId(executionId) {
+      const [r] = await sql.query("SELECT max(event_id) AS id FROM noetl.event WHERE execution_id = $1", [
+        executionId,
+      ]);
+      return strOrNull(r?.id);
+    },
+
+    async allEvents(executionId) {
+      const rows = await sql.query("SELECT * FROM noetl.event WHERE execution_id = $1 ORDER BY event_id", [
+        executionId,
+      ]);
+      return rows.map(toEvent);
+    },
+
+    async executionSource(executionId) {
+      const [r] = await sql.query(
+        `SELECT c.doc FROM noetl.execution e JOIN noetl.catalog c ON c.catalog_id = e.catalog_id
+          WHERE e.execution_id = $1`,
+        [executionId],
+      );
+      return r ? { doc: r.doc } : undefined;
+    },
+
+    catalogEntry: (path, version) => getCatalog(sql, path, version),
+
+    async cancelCommands(executionId) {
+      await sql.query(
+        `UPDATE noetl.command SET status = 'CANCELLED', lease_until = NULL, updated_at = now()
+          WHERE execution_id = $1 AND status IN ('PENDING', 'CLAIMED', 'RUNNING')`,
+        [executionId],
+      );
+    },
+
+    async runningChildren(executionId) {
+      const rows = await sql.query(
+        "SELECT execution_id FROM noetl.execution WHERE parent_execution_id = $1 AND status IN ('PENDING', 'RUNNING')",
+        [executionId],
+      );
+      return rows.map((r) => String(r.execution_id));
+    },
+
+    async parentCommand(executionId) {
+      const [r] = await sql.query(
+        `SELECT parent_execution_id, parent_command_id FROM noetl.execution
+          WHERE execution_id = $1 AND parent_command_id IS NOT NULL`,
+        [executionId],
+      );
+      return r
+        ? { execution_id: String(r.parent_execution_id), command_id: String(r.parent_command_id) }
+        : undefined;
+    },
+
+    async reissueExpired(limit) {
+      const rows = await sql.query(
+        `UPDATE noetl.command c SET status = 'PENDING', attempt = c.attempt + 1, worker_id = NULL,
+                lease_token = NULL, lease_until = NULL, updated_at = now()
+          WHERE c.command_id IN (SELECT command_id FROM noetl.command
+                                  WHERE status IN ('CLAIMED', 'RUNNING') AND lease_until < now()
+                                  ORDER BY lease_until FOR UPDATE SKIP LOCKED LIMIT $1)
+          RETURNING c.*`,
+        [limit],
+      );
+      return rows.map(toCommand).sort(bySeq);
+    },
+
+    async takeOutbox(limit) {
+      const rows = await sql.query(
+        `SELECT id, subject, payload FROM noetl.outbox WHERE published_at IS NULL
+          ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1`,
+        [limit],
+      );
+      return rows.map((r) => ({ id: str(r.id), subject: String(r.subject), payload: r.payload }));
+    },
+
+    async markOutboxPublished(ids) {
+      if (ids.length > 0)
+        await sql.query("UPDATE noetl.outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [ids]);
+      await sql.query("DELETE FROM noetl.outbox WHERE created_at < now() - interval '1 minute'");
+    },
+
+    async extendLease(commandId, leaseToken, leaseMs) {
+      const [r] = await sql.query(
+        `UPDATE noetl.command SET lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
+          WHERE command_id = $1 AND lease_token = $2 AND status IN ('CLAIMED', 'RUNNING') AND lease_until >= now()
+          RETURNING lease_until`,
+        [commandId, leaseToken, leaseMs],
+      );
+      return r ? iso(r.lease_until) : undefined;
     },
 
     async enqueueOutbox(subject, payload) {
@@ -126,19 +239,23 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
   };
 }
 
-function toCommand(r: Row): CommandRecord {
+function toCommand(r: Row): CommandRecord & { seq: bigint } {
   return {
-    command_id: str(r.command_id),
+    command_id: String(r.command_id),
+    seq: BigInt(str(r.seq)),
     execution_id: String(r.execution_id),
     step: String(r.step),
     iteration: numOrNull(r.iteration),
     attempt: Number(r.attempt),
     status: r.status as CommandStatus,
     pool: String(r.pool),
-    tool: r.tool,
-    context: r.context ?? null,
+    payload: r.payload,
     worker_id: strOrNull(r.worker_id),
     lease_token: strOrNull(r.lease_token),
     lease_until: isoOrNull(r.lease_until),
   };
+}
+
+function bySeq(a: { seq: bigint }, b: { seq: bigint }): number {
+  return a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0;
 }

@@ -54,7 +54,9 @@ export interface ExecutionRecord {
 }
 export type ExecutionSummary = Omit<ExecutionRecord, "workload" | "result">;
 export type NewExecution = Pick<ExecutionRecord, "execution_id" | "status"> &
-  Partial<Pick<ExecutionRecord, "catalog_id" | "path" | "version" | "parent_execution_id" | "workload">>;
+  Partial<Pick<ExecutionRecord, "catalog_id" | "path" | "version" | "parent_execution_id" | "workload">> & {
+    parent_command_id?: string | null;
+  };
 export type ExecutionPatch = Partial<Pick<ExecutionRecord, "status" | "result" | "error">> & {
   ended?: boolean;
 };
@@ -97,14 +99,17 @@ export interface CommandRecord {
   attempt: number;
   status: CommandStatus;
   pool: string;
-  tool: unknown;
-  context: unknown;
+  /** The command as the engine issued it (src/engine/types.ts Command). */
+  payload: unknown;
   worker_id: string | null;
   lease_token: string | null;
   lease_until: string | null;
 }
-export type NewCommand = Pick<CommandRecord, "execution_id" | "step" | "tool" | "context"> &
-  Partial<Pick<CommandRecord, "iteration" | "pool">>;
+export type NewCommand = Pick<CommandRecord, "command_id" | "execution_id" | "step" | "payload"> &
+  Partial<Pick<CommandRecord, "iteration" | "pool" | "attempt" | "worker_id" | "lease_token">> & {
+    /** PENDING (claimable) unless the server runs it itself. */
+    status?: "PENDING" | "RUNNING";
+  };
 export interface ClaimRequest {
   pool: string;
   worker_id: string;
@@ -156,6 +161,26 @@ export interface StoreTx {
   /** Fenced by the lease token: false when the lease is foreign or the command already finished. */
   finishCommand(commandId: string, leaseToken: string, status: "COMPLETED" | "FAILED"): Promise<boolean>;
   enqueueOutbox(subject: string, payload: unknown): Promise<void>;
+  /** Whether a report (command_id, attempt, type) is already in the log. */
+  eventExists(commandId: string, attempt: number, type: string): Promise<boolean>;
+  lastEventId(executionId: string): Promise<string | null>;
+  allEvents(executionId: string): Promise<EventRecord[]>;
+  /** The normalised playbook an execution runs (from its catalog entry). */
+  executionSource(executionId: string): Promise<{ doc: unknown } | undefined>;
+  catalogEntry(path: string, version: number | "latest"): Promise<CatalogEntry | undefined>;
+  /** Every unfinished command of the execution becomes CANCELLED. */
+  cancelCommands(executionId: string): Promise<void>;
+  runningChildren(executionId: string): Promise<string[]>;
+  /** For a sub-playbook execution: the parent's command waiting on it. */
+  parentCommand(executionId: string): Promise<{ execution_id: string; command_id: string } | undefined>;
+  /** Expired leases → PENDING with attempt + 1 and no token; returns the re-issued commands. */
+  reissueExpired(limit: number): Promise<CommandRecord[]>;
+  /** Unpublished outbox rows, locked for this transaction (SKIP LOCKED: relays on several servers share). */
+  takeOutbox(limit: number): Promise<{ id: string; subject: string; payload: unknown }[]>;
+  /** Marks rows published and forgets wake-ups older than a minute (they only ever said "there is work"). */
+  markOutboxPublished(ids: string[]): Promise<void>;
+  /** Extends a live lease; undefined when the token is not the command's current one. */
+  extendLease(commandId: string, leaseToken: string, leaseMs: number): Promise<string | undefined>;
 }
 
 export interface StoreHooks {
@@ -176,6 +201,7 @@ export interface Store {
   registerCatalog(entry: NewCatalogEntry): Promise<CatalogEntry>;
   listCatalog(filter: { kind?: string; path?: string }): Promise<CatalogSummary[]>;
   getCatalog(path: string, version: number | "latest"): Promise<CatalogEntry | undefined>;
+  getCatalogById(catalogId: string): Promise<CatalogEntry | undefined>;
 
   putCredential(c: SealedCredential): Promise<{ created: boolean }>;
   listCredentials(): Promise<CredentialInfo[]>;

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { SecretBox } from "../../src/crypto/secret-box";
 import { createApp } from "../../src/server/app";
 import { Metrics } from "../../src/server/metrics";
+import { createOrchestration } from "../../src/server/orchestrator/index";
 import type { Db } from "../../src/store/sql";
 import type { Store } from "../../src/store/types";
 import type { Backend } from "../store/backends";
@@ -11,6 +12,7 @@ export interface AppOptions {
   apiToken?: string;
   secretKey?: string;
   maxBodyBytes?: number;
+  leaseMs?: number;
 }
 
 export interface Reply {
@@ -36,9 +38,12 @@ export async function harness(backend: Backend, opts: AppOptions = {}): Promise<
   const { store, sql, dispose } = await backend.fresh();
   const shutdown = new AbortController();
   const metrics = new Metrics();
+  const { orchestrator, workSignal } = createOrchestration(store, { leaseMs: opts.leaseMs ?? 30_000 });
   const app = createApp({
     store,
     metrics,
+    orchestrator,
+    workSignal,
     config: {
       apiToken: opts.apiToken,
       secretKey: opts.secretKey,

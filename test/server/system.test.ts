@@ -81,6 +81,8 @@ function createAppRoutes() {
   return createApp({
     store: noop,
     metrics: noop,
+    orchestrator: { deps: { leaseMs: 1 } } as never,
+    workSignal: noop,
     config: { server: { host: "", port: 0, enableUi: false, maxBodyBytes: 1 } },
     shutdown: new AbortController().signal,
     version: "x",

@@ -19,6 +19,8 @@ CREATE TABLE noetl.execution (
   path                text,
   version             integer,
   parent_execution_id text,
+  -- The parent's command waiting for this execution (sub-playbooks run by the server).
+  parent_command_id   text,
   status              text NOT NULL CHECK (status IN ('PENDING','RUNNING','COMPLETED','FAILED','CANCELLED')),
   workload            jsonb,
   result              jsonb,
@@ -28,13 +30,14 @@ CREATE TABLE noetl.execution (
 );
 CREATE INDEX execution_status_seq ON noetl.execution (status, seq);
 CREATE INDEX execution_parent ON noetl.execution (parent_execution_id) WHERE parent_execution_id IS NOT NULL;
+CREATE INDEX execution_parent_command ON noetl.execution (parent_command_id) WHERE parent_command_id IS NOT NULL;
 
 CREATE TABLE noetl.event (
   event_id     bigserial PRIMARY KEY,
   execution_id text NOT NULL,
   type         text NOT NULL,
   step         text,
-  command_id   bigint,
+  command_id   text,
   attempt      integer,
   iteration    integer,
   payload      jsonb NOT NULL DEFAULT '{}',
@@ -57,7 +60,9 @@ CREATE TABLE noetl.step_result (
 );
 
 CREATE TABLE noetl.command (
-  command_id   bigserial PRIMARY KEY,
+  -- Made by the engine (<execution_id>.<n>), so a report names its execution.
+  command_id   text PRIMARY KEY,
+  seq          bigserial UNIQUE,
   execution_id text NOT NULL,
   step         text NOT NULL,
   iteration    integer,
@@ -65,15 +70,15 @@ CREATE TABLE noetl.command (
   status       text NOT NULL DEFAULT 'PENDING'
                CHECK (status IN ('PENDING','CLAIMED','RUNNING','COMPLETED','FAILED','CANCELLED')),
   pool         text NOT NULL DEFAULT 'default',
-  tool         jsonb NOT NULL,
-  context      jsonb,
+  -- The whole command as the engine issued it: tasks, input, render context.
+  payload      jsonb NOT NULL,
   worker_id    text,
   lease_token  text,
   lease_until  timestamptz,
   created_at   timestamptz NOT NULL DEFAULT now(),
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX command_pending ON noetl.command (pool, command_id) WHERE status = 'PENDING';
+CREATE INDEX command_pending ON noetl.command (pool, seq) WHERE status = 'PENDING';
 CREATE INDEX command_leased ON noetl.command (lease_until) WHERE status IN ('CLAIMED','RUNNING');
 CREATE INDEX command_execution ON noetl.command (execution_id);
 

@@ -1,0 +1,55 @@
+// Builds the orchestration pieces a server runs: the orchestrator, the wake-up signal for
+// long-polling claims, and the background loops (lease sweeper, outbox relay to NATS).
+import type { Store } from "../../store/types";
+import { Orchestrator } from "./orchestrator";
+import { WorkSignal } from "./signal";
+
+export interface Orchestration {
+  orchestrator: Orchestrator;
+  workSignal: WorkSignal;
+}
+
+export function createOrchestration(
+  store: Store,
+  opts: { leaseMs: number; useOutbox?: boolean; onOutbox?: () => void },
+): Orchestration {
+  const workSignal = new WorkSignal();
+  const orchestrator = new Orchestrator({
+    store,
+    signal: workSignal,
+    leaseMs: opts.leaseMs,
+    useOutbox: opts.useOutbox ?? false,
+    onOutbox: opts.onOutbox,
+  });
+  return { orchestrator, workSignal };
+}
+
+/** Runs the lease sweeper until `stop` aborts; errors are logged and the loop goes on. */
+export function startSweeper(
+  o: Orchestrator,
+  stop: AbortSignal,
+  log: (line: string) => void,
+  everyMs = 1000,
+): Promise<void> {
+  return (async () => {
+    while (!stop.aborted) {
+      try {
+        const n = await o.sweep();
+        if (n > 0) log(`${n} command(s) re-issued after their lease expired`);
+      } catch (err) {
+        if (!stop.aborted) log(`lease sweep failed: ${(err as Error).message}`);
+      }
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, everyMs);
+        stop.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(t);
+            r();
+          },
+          { once: true },
+        );
+      });
+    }
+  })();
+}

@@ -1,0 +1,258 @@
+// The server's driver around the engine. Every change to an execution happens in one
+// transaction under the execution's lock: append the incoming event, let the engine decide,
+// append what it decided, insert the new commands, update the projections (step results,
+// execution status) and queue the notifications. Workers are woken only after the commit.
+import { randomUUID } from "node:crypto";
+import { decide, cancel as engineCancel, start as engineStart } from "../../engine/engine";
+import type { CommandReport, Decision, EngineEvent } from "../../engine/types";
+import { NoetlError } from "../../errors";
+import type { Playbook } from "../../playbook/schema";
+import type { CatalogEntry, Store, StoreTx } from "../../store/types";
+import { type AfterCommit, persistDecision } from "./persist";
+import type { WorkSignal } from "./signal";
+import { type Cached, rebuild, StateCache } from "./state-cache";
+
+export interface OrchestratorDeps {
+  store: Store;
+  signal: WorkSignal;
+  /** Called after a commit that queued outbox messages (the NATS relay). */
+  onOutbox?: () => void;
+  /** Queue NATS wake-ups in the outbox (only when NATS is configured). */
+  useOutbox: boolean;
+  leaseMs: number;
+}
+
+export interface StartRequest {
+  entry: CatalogEntry;
+  workload: Record<string, unknown>;
+  parentExecutionId?: string;
+  parentCommandId?: string;
+}
+
+/** A worker's event as it arrives in a batch. */
+export interface IncomingEvent {
+  command_id: string;
+  attempt: number;
+  lease_token?: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+export type ReportOutcome = "accepted" | "duplicate" | "rejected";
+
+const TERMINAL = new Set(["command.completed", "command.failed"]);
+
+export function newExecutionId(): string {
+  return randomUUID().replaceAll("-", "").slice(0, 20);
+}
+
+export class Orchestrator {
+  readonly cache = new StateCache();
+  constructor(readonly deps: OrchestratorDeps) {}
+
+  async start(req: StartRequest): Promise<{ execution_id: string; status: string }> {
+    const id = newExecutionId();
+    await this.unitOfWork(async (tx, after) => {
+      await this.startIn(tx, id, req, after);
+    });
+    const cached = this.cache.get(id);
+    return { execution_id: id, status: cached?.state.status ?? "RUNNING" };
+  }
+
+  /** Starts an execution inside an open transaction (also used for sub-playbooks). */
+  async startIn(tx: StoreTx, id: string, req: StartRequest, after: AfterCommit): Promise<void> {
+    const playbook = req.entry.doc as Playbook;
+    const workload = { ...(playbook.workload ?? {}), ...req.workload };
+    await tx.createExecution({
+      execution_id: id,
+      status: "RUNNING",
+      catalog_id: req.entry.catalog_id,
+      path: req.entry.path,
+      version: req.entry.version,
+      parent_execution_id: req.parentExecutionId ?? null,
+      parent_command_id: req.parentCommandId ?? null,
+      workload,
+    });
+    await tx.lockExecution(id);
+    const began = engineStart(playbook, {
+      executionId: id,
+      workload,
+      at: Date.now(),
+      parentExecutionId: req.parentExecutionId,
+      path: req.entry.path,
+    });
+    const cached: Cached = { playbook, state: began.state, lastEventId: "0" };
+    await this.apply(tx, cached, began, 0, after);
+  }
+
+  /** Records a batch of worker events; one transaction per execution. */
+  async report(events: IncomingEvent[]): Promise<Map<IncomingEvent, ReportOutcome>> {
+    const outcomes = new Map<IncomingEvent, ReportOutcome>();
+    const byExecution = new Map<string, IncomingEvent[]>();
+    for (const e of events) {
+      const executionId = executionOf(e.command_id);
+      byExecution.set(executionId, [...(byExecution.get(executionId) ?? []), e]);
+    }
+    for (const [executionId, group] of byExecution) {
+      await this.unitOfWork(async (tx, after) => {
+        await tx.lockExecution(executionId);
+        for (const e of group) outcomes.set(e, await this.recordOne(tx, executionId, e, after));
+      });
+    }
+    return outcomes;
+  }
+
+  private async recordOne(
+    tx: StoreTx,
+    executionId: string,
+    e: IncomingEvent,
+    after: AfterCommit,
+  ): Promise<ReportOutcome> {
+    const terminal = TERMINAL.has(e.type);
+    if (!terminal) {
+      // Tool calls repeat within one attempt (pipelines, retries): keep them all, deduplicate nothing.
+      const isCall = e.type.startsWith("call.");
+      const stored = await tx.appendEvents([
+        {
+          execution_id: executionId,
+          type: e.type,
+          step: stepOf(e),
+          command_id: isCall ? undefined : e.command_id,
+          attempt: e.attempt,
+          payload: isCall ? { ...e.payload, command_id: e.command_id } : e.payload,
+        },
+      ]);
+      return stored.length > 0 ? "accepted" : "duplicate";
+    }
+    if (await tx.eventExists(e.command_id, e.attempt, e.type)) return "duplicate";
+    const status = e.type === "command.completed" ? "COMPLETED" : "FAILED";
+    if (!e.lease_token || !(await tx.finishCommand(e.command_id, e.lease_token, status))) return "rejected";
+    const cached = await this.load(tx, executionId);
+    const command = cached.state.commands[e.command_id];
+    const ev: EngineEvent = {
+      type: e.type as EngineEvent["type"],
+      step: (command && cached.state.runs[command.run]?.step) ?? stepOf(e),
+      command_id: e.command_id,
+      attempt: e.attempt,
+      payload: e.payload,
+      at: Date.now(),
+    };
+    await this.applyIncoming(tx, cached, ev, after);
+    return "accepted";
+  }
+
+  /** Appends an incoming terminal event and applies the engine's decision. */
+  async applyIncoming(tx: StoreTx, cached: Cached, ev: EngineEvent, after: AfterCommit): Promise<void> {
+    const stepsBefore = cached.state.steps.length;
+    const [stored] = await tx.appendEvents([toNewEvent(cached.state.executionId, ev)]);
+    if (stored) cached.lastEventId = stored.event_id;
+    const decision = decide(cached.playbook, cached.state, ev);
+    await this.apply(tx, cached, decision, stepsBefore, after);
+  }
+
+  async apply(
+    tx: StoreTx,
+    cached: Cached,
+    decision: Decision,
+    stepsBefore: number,
+    after: AfterCommit,
+  ): Promise<void> {
+    await persistDecision(this, tx, cached, decision, stepsBefore, after);
+    this.cache.set(cached.state.executionId, cached);
+  }
+
+  async cancel(executionId: string, reason = "cancelled by request"): Promise<{ status: string }> {
+    let status = "CANCELLED";
+    await this.unitOfWork(async (tx, after) => {
+      status = await this.cancelIn(tx, executionId, reason, after);
+    });
+    return { status };
+  }
+
+  async cancelIn(tx: StoreTx, executionId: string, reason: string, after: AfterCommit): Promise<string> {
+    await tx.lockExecution(executionId);
+    const cached = await this.load(tx, executionId);
+    const decision = engineCancel(cached.state, Date.now(), reason);
+    await this.apply(tx, cached, decision, cached.state.steps.length, after);
+    await tx.cancelCommands(executionId);
+    for (const child of await tx.runningChildren(executionId))
+      await this.cancelIn(tx, child, `parent ${reason}`, after);
+    return cached.state.status;
+  }
+
+  /** Makes commands whose lease expired claimable again, attempt + 1. */
+  async sweep(): Promise<number> {
+    let n = 0;
+    await this.unitOfWork(async (tx, after) => {
+      const reissued = await tx.reissueExpired(500);
+      n = reissued.length;
+      for (const c of reissued) {
+        await tx.appendEvents([
+          {
+            execution_id: c.execution_id,
+            type: "command.issued",
+            step: c.step,
+            command_id: c.command_id,
+            attempt: c.attempt,
+            payload: { reissued: true, reason: "lease expired" },
+          },
+        ]);
+        this.cache.delete(c.execution_id);
+      }
+      if (n > 0) after.notify = true;
+    });
+    return n;
+  }
+
+  /** The execution's cached state if it has folded every logged event; otherwise refolded from the log. */
+  async load(tx: StoreTx, executionId: string): Promise<Cached> {
+    const last = await tx.lastEventId(executionId);
+    const hit = this.cache.get(executionId);
+    if (hit && hit.lastEventId === (last ?? "0")) return hit;
+    const row = await tx.executionSource(executionId);
+    if (!row) throw new NoetlError("NOT_FOUND", `execution ${executionId} not found`);
+    const cached = rebuild(executionId, row.doc as Playbook, await tx.allEvents(executionId));
+    this.cache.set(executionId, cached);
+    return cached;
+  }
+
+  async unitOfWork(fn: (tx: StoreTx, after: AfterCommit) => Promise<void>): Promise<void> {
+    const after: AfterCommit = { notify: false, outbox: false, touched: new Set() };
+    try {
+      await this.deps.store.transaction((tx) => fn(tx, after));
+    } catch (err) {
+      // What was folded in memory may not have committed: forget it, the log will tell.
+      for (const id of after.touched) this.cache.delete(id);
+      throw err;
+    }
+    if (after.notify) this.deps.signal.notify();
+    if (after.outbox) this.deps.onOutbox?.();
+    for (const id of after.touched) this.cache.forgetFinished(id);
+  }
+}
+
+/** Command ids are `<execution_id>.<n>` (made by the engine), so a report names its execution. */
+export function executionOf(commandId: string): string {
+  const dot = commandId.lastIndexOf(".");
+  return dot > 0 ? commandId.slice(0, dot) : commandId;
+}
+
+function stepOf(e: IncomingEvent): string | undefined {
+  const step = (e.payload as { step?: unknown }).step;
+  return typeof step === "string" ? step : undefined;
+}
+
+export function toNewEvent(executionId: string, ev: EngineEvent) {
+  const iteration = (ev.payload as { iteration?: unknown }).iteration;
+  return {
+    execution_id: executionId,
+    type: ev.type,
+    step: ev.step,
+    command_id: ev.command_id,
+    attempt: ev.attempt,
+    iteration: typeof iteration === "number" ? iteration : undefined,
+    payload: ev.payload,
+  };
+}
+
+export type { CommandReport };

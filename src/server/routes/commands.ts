@@ -1,0 +1,179 @@
+// The worker protocol (docs/PROTOCOL.md): claim with a lease, heartbeat, report in batches.
+import * as v from "valibot";
+import { NoetlError } from "../../errors";
+import type { AppDeps } from "../deps";
+import type { IncomingEvent } from "../orchestrator/orchestrator";
+import { jsonBody, pathParam } from "../request";
+import type { RouteDef } from "../route";
+
+const Name = v.pipe(
+  v.string(),
+  v.regex(/^[^\u0000-\u001f\u007f]{1,200}$/, "must be 1-200 printable characters"),
+);
+
+const ClaimBody = v.strictObject({
+  worker_id: Name,
+  pool: v.optional(Name, "default"),
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(64)), 1),
+  wait_ms: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(30_000)), 0),
+});
+
+const HeartbeatBody = v.strictObject({ worker_id: Name, lease_token: Name });
+
+const EventTypes = [
+  "command.started",
+  "call.done",
+  "call.error",
+  "command.completed",
+  "command.failed",
+] as const;
+const Report = v.strictObject({
+  result: v.looseObject({ status: v.picklist(["ok", "error", "skipped"]) }),
+  directive: v.picklist(["continue", "break", "jump", "fail"]),
+  to: v.optional(v.string()),
+  set: v.optional(v.record(v.string(), v.unknown())),
+});
+const BatchBody = v.strictObject({
+  worker_id: Name,
+  events: v.pipe(
+    v.array(
+      v.pipe(
+        v.strictObject({
+          command_id: Name,
+          attempt: v.pipe(v.number(), v.integer(), v.minValue(1)),
+          lease_token: v.optional(Name),
+          type: v.picklist(EventTypes),
+          payload: v.optional(v.record(v.string(), v.unknown()), {}),
+          at: v.optional(v.number()),
+        }),
+        v.check(
+          (e) => (e.type !== "command.completed" && e.type !== "command.failed") || v.is(Report, e.payload),
+          "a terminal event's payload must be a report {result, directive, to?, set?}",
+        ),
+      ),
+    ),
+    v.maxLength(1000),
+  ),
+});
+
+const WorkerBody = v.strictObject({
+  worker_id: Name,
+  pool: v.optional(Name, "default"),
+  name: v.optional(Name),
+  host: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  pid: v.optional(v.pipe(v.number(), v.integer())),
+  concurrency: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  running: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  status: v.optional(v.pipe(v.string(), v.maxLength(50))),
+});
+
+export function commandRoutes(deps: AppDeps): RouteDef[] {
+  const { store, orchestrator, workSignal } = deps;
+  const leaseMs = orchestrator.deps.leaseMs;
+  return [
+    {
+      method: "POST",
+      path: "/api/commands/claim",
+      tag: "workers",
+      summary: "Lease up to `limit` pending commands; waits up to wait_ms for work (long-poll)",
+      body: ClaimBody,
+      responses: { 200: "{commands: [{…command, lease_token, lease_until, lease_ms}]}" },
+      handler: async (c) => {
+        const b = await jsonBody(c, ClaimBody);
+        const deadline = Date.now() + b.wait_ms;
+        for (;;) {
+          const rows = await store.transaction((tx) =>
+            tx.claimCommands({ pool: b.pool, worker_id: b.worker_id, lease_ms: leaseMs, limit: b.limit }),
+          );
+          const left = deadline - Date.now();
+          if (rows.length > 0 || left <= 0 || deps.shutdown.aborted) {
+            const commands = rows.map((r) => ({
+              ...(r.payload as object),
+              attempt: r.attempt,
+              lease_token: r.lease_token,
+              lease_until: r.lease_until,
+              lease_ms: leaseMs,
+            }));
+            return c.json({ commands });
+          }
+          // Woken at once by this server's commits; the timeout covers other servers and the sweeper.
+          await workSignal.wait(Math.min(left, 1000), deps.shutdown);
+        }
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/commands/{id}/heartbeat",
+      tag: "workers",
+      summary: "Extend a command's lease while its tools run",
+      body: HeartbeatBody,
+      responses: { 200: "{lease_until}", 409: "LEASE_LOST: the lease expired or the command finished" },
+      handler: async (c) => {
+        const id = pathParam(c, "id");
+        const b = await jsonBody(c, HeartbeatBody);
+        const until = await store.transaction((tx) => tx.extendLease(id, b.lease_token, leaseMs));
+        if (!until)
+          throw new NoetlError("CONFLICT", `the lease on command ${id} is no longer yours`, {
+            code: "LEASE_LOST",
+          });
+        return c.json({ lease_until: until, lease_ms: leaseMs });
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/events/batch",
+      tag: "workers",
+      summary: "Report command events; idempotent by (command_id, attempt, type), fenced by lease token",
+      body: BatchBody,
+      responses: {
+        200: "{accepted, duplicates}",
+        409: "LEASE_LOST for reports under a lease that is not current",
+      },
+      handler: async (c) => {
+        const b = await jsonBody(c, BatchBody);
+        const outcomes = await orchestrator.report(b.events as IncomingEvent[]);
+        let accepted = 0;
+        let duplicates = 0;
+        const rejected: string[] = [];
+        for (const [e, o] of outcomes) {
+          if (o === "accepted") accepted++;
+          else if (o === "duplicate") duplicates++;
+          else rejected.push(e.command_id);
+        }
+        if (rejected.length > 0) {
+          throw new NoetlError(
+            "CONFLICT",
+            `reports for ${rejected.length} command(s) carry a lease that is not current`,
+            {
+              code: "LEASE_LOST",
+              command_ids: rejected,
+              accepted,
+              duplicates,
+            },
+          );
+        }
+        return c.json({ accepted, duplicates });
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/workers/heartbeat",
+      tag: "workers",
+      summary: "A worker says it is alive",
+      body: WorkerBody,
+      responses: { 200: "{ok: true}" },
+      handler: async (c) => {
+        const b = await jsonBody(c, WorkerBody);
+        await store.heartbeatWorker({
+          worker_id: b.worker_id,
+          pool: b.pool,
+          host: b.host ?? null,
+          pid: b.pid ?? null,
+          concurrency: b.concurrency ?? null,
+          status: b.status ?? "ready",
+        });
+        return c.json({ ok: true });
+      },
+    },
+  ];
+}
