@@ -26,6 +26,7 @@ export interface Harness {
   store: Store;
   sql: Db;
   shutdown: AbortController;
+  orchestrator: import("../../src/server/orchestrator/orchestrator").Orchestrator;
   call(
     method: string,
     path: string,
@@ -58,6 +59,7 @@ export async function harness(backend: Backend, opts: AppOptions = {}): Promise<
     store,
     sql,
     shutdown,
+    orchestrator,
     async call(method, path, init = {}) {
       const body = typeof init.body === "object" ? JSON.stringify(init.body) : init.body;
       const headers = {

@@ -1,6 +1,7 @@
 // Writes one engine decision inside the open transaction: its events, its commands, the step
 // and execution projections; starts sub-playbooks the server runs itself; and, when an
 // execution that has a parent ends, reports to the parent's waiting command.
+import { flattenContext } from "../../engine/context";
 import type { Command, Decision, EngineEvent, Envelope } from "../../engine/types";
 import type { NewCommand, StoreTx } from "../../store/types";
 import { childRequest, isServerRun } from "./children";
@@ -73,7 +74,8 @@ function toRow(c: Command, worker?: string): NewCommand {
     iteration: c.iteration ?? null,
     attempt: c.attempt,
     pool: "default",
-    payload: c,
+    // Contexts are layered views (src/engine/context.ts); a stored command needs a plain copy.
+    payload: { ...c, context: flattenContext(c.context) },
     ...(worker ? { status: "RUNNING" as const, worker_id: worker, lease_token: worker } : {}),
   };
 }
