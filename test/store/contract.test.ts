@@ -241,6 +241,59 @@ for (const backend of await backends()) {
       assert.equal(counts.executions.RUNNING, 4);
     });
 
+    it("re-issues expired leases with attempt + 1, after which the old token is refused", async () => {
+      await store.transaction((tx) =>
+        tx.insertCommands([
+          { command_id: "x1.lease", execution_id: "x1", step: "lease", pool: "leases", payload: {} },
+        ]),
+      );
+      const [first] = await store.transaction((tx) =>
+        tx.claimCommands({ pool: "leases", worker_id: "w1", lease_ms: 1, limit: 1 }),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      const reissued = await store.transaction((tx) => tx.reissueExpired(100));
+      assert.deepEqual(
+        reissued.map((c) => [c.command_id, c.status, c.attempt, c.lease_token]),
+        [["x1.lease", "PENDING", 2, null]],
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.extendLease("x1.lease", first!.lease_token!, 30_000)),
+        undefined,
+      );
+      const [second] = await store.transaction((tx) =>
+        tx.claimCommands({ pool: "leases", worker_id: "w2", lease_ms: 30_000, limit: 1 }),
+      );
+      assert.equal(second?.attempt, 2);
+      const until = await store.transaction((tx) => tx.extendLease("x1.lease", second!.lease_token!, 60_000));
+      assert.ok(until && Date.parse(until) > Date.now() + 30_000);
+      assert.deepEqual(await store.transaction((tx) => tx.reissueExpired(100)), []);
+      assert.equal(
+        await store.transaction((tx) => tx.finishCommand("x1.lease", first!.lease_token!, "COMPLETED")),
+        false,
+      );
+      assert.equal(
+        await store.transaction((tx) => tx.finishCommand("x1.lease", second!.lease_token!, "COMPLETED")),
+        true,
+      );
+    });
+
+    it("hands each outbox message to one relay until it is marked published", async () => {
+      await store.transaction(async (tx) => {
+        await tx.enqueueOutbox("noetl.commands.default", { n: 1 });
+        await tx.enqueueOutbox("noetl.commands.default", { n: 2 });
+      });
+      const taken = await store.transaction(async (tx) => {
+        const mine = await tx.takeOutbox(10);
+        await tx.markOutboxPublished(mine.map((m) => m.id));
+        return mine;
+      });
+      assert.deepEqual(
+        taken.map((m) => m.payload),
+        [{ n: 1 }, { n: 2 }],
+      );
+      assert.deepEqual(await store.transaction((tx) => tx.takeOutbox(10)), []);
+    });
+
     it("keeps one row per worker, refreshed by heartbeats", async () => {
       await store.heartbeatWorker({ worker_id: "w1", pool: "default", host: "h", pid: 1, concurrency: 8 });
       await store.heartbeatWorker({ worker_id: "w1", pool: "default", host: "h", pid: 2, concurrency: 4 });
