@@ -32,7 +32,7 @@ export function formatMs(ms: number): string {
 
 /** Prints a line when a step starts, ends, is skipped or fails. */
 export function progressPrinter(
-  out: NodeJS.WritableStream,
+  out: { write(s: string): unknown },
   style: Style,
 ): (ev: EngineEvent, state: ExecutionState) => void {
   const started = new Map<string, number>();
@@ -58,7 +58,7 @@ export function progressPrinter(
       }
       case "workflow.completed":
         out.write(
-          `${style.green(style.bold("COMPLETED"))} in ${formatMs(ev.at - state.startedAt)}, ${state.steps.length} steps\n`,
+          `${style.green(style.bold("COMPLETED"))} in ${formatMs(ev.at - state.startedAt)}, ${state.steps.length} step${state.steps.length === 1 ? "" : "s"}\n`,
         );
         break;
       case "workflow.failed":

@@ -5,6 +5,7 @@ import { NoetlError } from "../errors";
 import { formatProblem, loadPlaybookFile } from "../playbook/load";
 import type { Playbook } from "../playbook/schema";
 import { asList, deepMerge, parsePayload, parseSets } from "./args";
+import { liveView } from "./live";
 import { makeStyle, progressPrinter, useColor } from "./output";
 
 export interface RunOptions {
@@ -61,9 +62,18 @@ export async function runCommand(ref: string | undefined, opts: RunOptions): Pro
   const { runLocal } = await import("../runtime/local");
   const { closeToolResources } = await import("../tools/registry");
   const human = !opts.json;
-  const out = human ? process.stdout : process.stderr;
-  const style = makeStyle(useColor(opts, out as NodeJS.WriteStream));
-  const printer = human || opts.verbose ? progressPrinter(out, style) : undefined;
+  const stream = human ? process.stdout : process.stderr;
+  const style = makeStyle(useColor(opts, stream));
+  // A live status line only where a person watches: a terminal, not a pipe or CI log.
+  const live = human && stream.isTTY && !process.env.CI ? liveView(stream, style) : undefined;
+  const out = live ?? stream;
+  const lines = human || opts.verbose ? progressPrinter(out, style) : undefined;
+  const printer: typeof lines =
+    lines &&
+    ((ev, state) => {
+      live?.track(state);
+      lines(ev, state);
+    });
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once("SIGINT", onSigint);
@@ -83,6 +93,7 @@ export async function runCommand(ref: string | undefined, opts: RunOptions): Pro
     else if (summary.status === "FAILED") process.stderr.write(`noetl: ${summary.error}\n`);
     return summary.status === "COMPLETED" ? 0 : summary.status === "CANCELLED" ? 130 : 1;
   } finally {
+    live?.stop();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);
     await closeToolResources();
@@ -100,7 +111,7 @@ function withEntry(pb: Playbook, step: string, file: string): Playbook {
 }
 
 function writeIndented(
-  out: NodeJS.WritableStream,
+  out: { write(s: string): unknown },
   step: string,
   chunk: string,
   dim: (s: string) => string,
