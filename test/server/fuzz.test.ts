@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { SecretBox } from "../../src/crypto/secret-box";
 import { backends } from "../store/backends";
-import { type Harness, harness } from "./harness";
+import { appRoutes, type Harness, harness } from "./harness";
 
 const KEY = "fuzz-secret-key-0123456789";
 const hello = readFileSync(new URL("./fixtures/hello.yaml", import.meta.url), "utf8");
@@ -33,8 +33,10 @@ const segment = fc.oneof(
     .map((b) => [...b].map((x) => `%${x.toString(16).padStart(2, "0")}`).join("")),
 );
 
-// Mostly the real routes with their own methods, so requests get past routing; some noise.
+// Mostly the real routes with their own methods (every route of the app, plus paths that name
+// existing rows), so requests get past routing; some noise.
 const routes: [string, string][] = [
+  ...appRoutes().map((d): [string, string] => [d.method, d.path.replace(/\{\w+\+?\}/g, "{s}")]),
   ["GET", "/health"],
   ["GET", "/api/health"],
   ["POST", "/api/catalog/register"],

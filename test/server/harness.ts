@@ -89,3 +89,17 @@ export function errorCode(r: Reply, status: number): string {
   assert.ok("details" in r.json.error);
   return r.json.error.code;
 }
+
+/** The app's route definitions, without a store: what "every route" means in the tests. */
+export function appRoutes() {
+  const noop = (() => {}) as never;
+  return createApp({
+    store: noop,
+    metrics: noop,
+    orchestrator: { deps: { leaseMs: 1 } } as never,
+    workSignal: noop,
+    config: { server: { host: "", port: 0, enableUi: false, maxBodyBytes: 1 } },
+    shutdown: new AbortController().signal,
+    version: "x",
+  }).routes;
+}

@@ -1,9 +1,8 @@
 // Health, schema routes, metrics, the API's description, auth, size limits and unknown routes.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createApp } from "../../src/server/app";
 import { backends } from "../store/backends";
-import { errorCode, type Harness, harness } from "./harness";
+import { appRoutes, errorCode, type Harness, harness } from "./harness";
 
 const TOKEN = "system-test-token";
 
@@ -31,7 +30,7 @@ for (const backend of await backends()) {
     });
 
     it("requires the token on every /api route but health", async () => {
-      for (const def of createAppRoutes()) {
+      for (const def of appRoutes()) {
         if (!def.path.startsWith("/api/") || def.path === "/api/health") continue;
         const path = def.path.replace(/\{\w+\+?\}/g, "x");
         const r = await h.call(def.method, path);
@@ -64,7 +63,7 @@ for (const backend of await backends()) {
       const doc = (await h.call("GET", "/api/openapi.json", { headers: auth })).json;
       assert.equal(doc.openapi, "3.1.0");
       const page = (await h.call("GET", "/docs")).text;
-      for (const def of createAppRoutes()) {
+      for (const def of appRoutes()) {
         const key = def.path.replace(/\{(\w+)\+\}/g, "{$1}");
         assert.ok(doc.paths[key]?.[def.method.toLowerCase()], `${def.method} ${key} missing from OpenAPI`);
         assert.ok(page.includes(def.path), `${def.path} missing from /docs`);
@@ -74,17 +73,4 @@ for (const backend of await backends()) {
       );
     });
   });
-}
-
-function createAppRoutes() {
-  const noop = (() => {}) as never;
-  return createApp({
-    store: noop,
-    metrics: noop,
-    orchestrator: { deps: { leaseMs: 1 } } as never,
-    workSignal: noop,
-    config: { server: { host: "", port: 0, enableUi: false, maxBodyBytes: 1 } },
-    shutdown: new AbortController().signal,
-    version: "x",
-  }).routes;
 }
