@@ -47,8 +47,15 @@ cli.command("schema", "Print the JSON Schema of the playbook DSL (for editors)")
 });
 
 cli
-  .command("server [action]", "Run the server in the foreground: noetl server run")
-  .option("--init-db", "Create or upgrade the database schema first")
+  .command(
+    "server [action]",
+    "The server: run (foreground), start (background, PID file in NOETL_HOME), stop, status",
+  )
+  .option("--init-db", "Create or upgrade the database schema first (run, start)")
+  .option("-f, --force", "stop: kill the process (SIGKILL) instead of asking it to stop")
+  .example("noetl server start --init-db")
+  .example("noetl server status")
+  .example("noetl server stop")
   .example("noetl server run --host 127.0.0.1 --port 8082")
   .action(async (action: string | undefined, opts) => {
     const { serverCommand } = await import("./cli/server");

@@ -1,149 +1,106 @@
-// `noetl server run`: the thin adapter around the server app — loads config, opens the store,
-// listens, and on SIGTERM/SIGINT closes the listener, the event streams and the store in
-// reverse order of opening. A second signal forces the exit.
-import type { AddressInfo } from "node:net";
-import { isLoopback, loadConfig } from "../config/config";
-import { errorMessage, NoetlError } from "../errors";
+// `noetl server run|start|stop|status`: `run` is the foreground server; the others manage it
+// as a background process with a PID file under NOETL_HOME (SPEC §10).
+import { loadConfig } from "../config/config";
+import { NoetlError } from "../errors";
+import { formatUptime, localUrls, probe, processStatus, stopProcess } from "../process/control";
+import { processFiles } from "../process/pidfile";
+import { startDetached } from "../process/start";
 import { usageError } from "./exit";
 
-declare const __NOETL_VERSION__: string;
-const VERSION = typeof __NOETL_VERSION__ === "string" ? __NOETL_VERSION__ : "0.0.0-dev";
-
-export interface ServerOptions {
+export interface ServerCommandOptions {
   host?: string;
   port?: string | number;
   initDb?: boolean;
+  force?: boolean;
+  json?: boolean;
 }
 
-export async function serverCommand(action: string | undefined, opts: ServerOptions): Promise<number> {
-  if (action !== "run") {
-    throw usageError(
-      `${action ? `unknown server action "${action}"` : "missing server action"}; usage: noetl server run [--host HOST] [--port PORT] [--init-db]`,
-    );
+const USAGE =
+  "usage: noetl server run|start [--host HOST] [--port PORT] [--init-db] | stop [-f] | status [--json]";
+const START_TIMEOUT_MS = 30_000;
+
+export async function serverCommand(action: string | undefined, opts: ServerCommandOptions): Promise<number> {
+  switch (action) {
+    case "run": {
+      const { serverRunCommand } = await import("./server-run");
+      return serverRunCommand(opts);
+    }
+    case "start":
+      return start(opts);
+    case "stop":
+      return stop(opts);
+    case "status":
+      return status(opts);
+    default:
+      throw usageError(`${action ? `unknown server action "${action}"` : "missing server action"}; ${USAGE}`);
   }
+}
+
+async function start(opts: ServerCommandOptions): Promise<number> {
   const config = loadConfig(process.env, { NOETL_HOST: opts.host, NOETL_PORT: opts.port });
-  const releasers: Array<() => Promise<void> | void> = [];
-  const release = async () => {
-    for (const r of releasers.reverse())
-      await Promise.resolve(r()).catch((e) => log(`while stopping: ${errorMessage(e)}`));
-    releasers.length = 0;
-  };
-  try {
-    const [{ openStore }, { createApp }, { Metrics }, { SecretBox }, { serve }, orchestration] =
-      await Promise.all([
-        import("../store/open"),
-        import("../server/app"),
-        import("../server/metrics"),
-        import("../crypto/secret-box"),
-        import("@hono/node-server"),
-        import("../server/orchestrator/index"),
-      ]);
-    const metrics = new Metrics();
-    // The embedded database is ours alone, so it is initialised on first use; a shared
-    // PostgreSQL is only migrated when asked (--init-db or `noetl db init`).
-    const migrate = Boolean(opts.initDb) || config.database.kind === "pglite";
-    const store = await openStore(config.database, {
-      migrate,
-      hooks: { onAppend: (ms, n) => metrics.observeAppend(ms, n) },
-    });
-    releasers.push(() => store.close());
-    const shutdown = new AbortController();
-    releasers.push(() => shutdown.abort());
-    const relay = config.natsUrl ? await startRelay(store, config.natsUrl, shutdown.signal) : undefined;
-    const { orchestrator, workSignal } = orchestration.createOrchestration(store, {
-      leaseMs: config.leaseMs,
-      useOutbox: Boolean(relay),
-      onOutbox: relay?.kick,
-    });
-    const sweeper = orchestration.startSweeper(orchestrator, shutdown.signal, log);
-    releasers.push(async () => {
-      shutdown.abort();
-      await sweeper;
-      await relay?.stopped;
-    });
-    const app = createApp({
-      orchestrator,
-      workSignal,
-      store,
-      config,
-      metrics,
-      secretBox: config.secretKey ? new SecretBox(config.secretKey) : undefined,
-      shutdown: shutdown.signal,
-      version: VERSION,
-    });
-
-    const { host, port } = config.server;
-    const server = serve({ fetch: app.fetch, hostname: host, port });
-    const address = await new Promise<AddressInfo>((resolve, reject) => {
-      server.once("listening", () => resolve(server.address() as AddressInfo));
-      server.once("error", (err: NodeJS.ErrnoException) =>
-        reject(
-          new NoetlError(
-            "UNAVAILABLE",
-            `cannot listen on ${host}:${port}: ${err.code === "EADDRINUSE" ? "the address is in use" : err.message}`,
-          ),
-        ),
-      );
-    });
-    releasers.push(() => closeServer(server));
-
-    warnings(config, host);
-    const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
-    log(
-      `listening on http://${shown}:${address.port} (bound to ${host}; storage: ${store.backend} ${store.location})`,
-    );
-
-    const signal = await waitForSignal();
-    log(`${signal} received, stopping`);
-    await release();
-    log("stopped");
-    return 0;
-  } catch (err) {
-    await release();
-    throw err;
-  }
-}
-
-async function startRelay(store: import("../store/types").Store, url: string, stop: AbortSignal) {
-  const { startOutboxRelay } = await import("../server/relay");
-  return startOutboxRelay(store, url, stop, log);
-}
-
-function warnings(config: ReturnType<typeof loadConfig>, host: string): void {
-  if (!config.apiToken && !isLoopback(host)) {
-    log("WARNING: NOETL_API_TOKEN is not set and the server accepts connections from other machines:");
-    log(
-      "WARNING: anyone who can reach it can register and run playbooks. Set NOETL_API_TOKEN or bind to 127.0.0.1.",
-    );
-  }
-  if (!config.secretKey) log("note: NOETL_SECRET_KEY is not set, so credentials cannot be stored");
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals) => {
-      process.off("SIGTERM", on).off("SIGINT", on);
-      // A second signal while stopping: give up on being graceful.
-      const force = () => {
-        log("second signal, exiting now");
-        process.exit(130);
-      };
-      process.once("SIGTERM", force).once("SIGINT", force);
-      resolve(sig);
-    };
-    process.on("SIGTERM", on).on("SIGINT", on);
+  const { host, port } = config.server;
+  if (port === 0)
+    throw usageError("`server start` needs a fixed port to wait on; --port 0 only works with `run`");
+  const urls = localUrls(host, port);
+  const args = ["server", "run", "--host", host, "--port", String(port)];
+  if (opts.initDb) args.push("--init-db");
+  const files = processFiles(config.home, "server");
+  const started = await startDetached({
+    files,
+    args,
+    env: { ...process.env, NOETL_HOME: config.home },
+    url: urls.shown,
+    healthUrl: urls.probe,
+    label: "server",
+    stopHint: "noetl server stop",
+    timeoutMs: START_TIMEOUT_MS,
+    ready: async () => (await probe(`${urls.probe}/health`))?.ok === true,
   });
+  if (started.stalePid)
+    process.stderr.write(`removed a stale PID file (PID ${started.stalePid} was not running)\n`);
+  if (opts.json) {
+    process.stdout.write(
+      `${JSON.stringify({ running: true, pid: started.pid, url: urls.shown, log: files.logFile })}\n`,
+    );
+  } else {
+    process.stdout.write(`server started: ${urls.shown} (PID ${started.pid}; log ${files.logFile})\n`);
+  }
+  return 0;
 }
 
-type Closable = { close(cb: (err?: Error) => void): unknown; closeAllConnections?: () => void };
-
-// In-flight requests get a few seconds; then the remaining connections are cut.
-async function closeServer(server: Closable): Promise<void> {
-  const timer = setTimeout(() => server.closeAllConnections?.(), 5000);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  clearTimeout(timer);
+async function stop(opts: ServerCommandOptions): Promise<number> {
+  const config = loadConfig();
+  const out = await stopProcess(processFiles(config.home, "server"), "server", Boolean(opts.force));
+  if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+  else process.stdout.write(`${out.message}\n`);
+  if (out.result === "left") throw new NoetlError("UNAVAILABLE", out.message);
+  return 0;
 }
 
-function log(line: string): void {
-  process.stderr.write(`noetl server: ${line}\n`);
+async function status(opts: ServerCommandOptions): Promise<number> {
+  const config = loadConfig();
+  const files = processFiles(config.home, "server");
+  const st = processStatus(files);
+  let health: string | null = null;
+  if (st.running) {
+    const healthUrl = st.health_url ?? st.url;
+    const res = healthUrl ? await probe(`${healthUrl}/health`) : undefined;
+    health = res ? (res.ok ? "ok" : `HTTP ${res.status}`) : "not answering";
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ ...st, health })}\n`);
+  } else if (st.running) {
+    const rows: Array<[string, string]> = [
+      ["PID", String(st.pid)],
+      ["uptime", formatUptime(st.uptime_s ?? 0)],
+      ["URL", st.url ?? "unknown"],
+      ["health", health ?? "unknown"],
+      ["log", st.log],
+    ];
+    process.stdout.write(`server is running\n${rows.map(([k, v]) => `  ${k.padEnd(7)} ${v}\n`).join("")}`);
+  } else {
+    const stale = st.stale_pid ? ` (its PID file names PID ${st.stale_pid}, which is not running)` : "";
+    process.stdout.write(`server is not running${stale}\n`);
+  }
+  return st.running ? 0 : 3;
 }
