@@ -1,7 +1,7 @@
 // PID files under NOETL_HOME. The PID file holds only the number, so `kill $(cat …)` works;
 // what status needs besides (URL, start time, log) sits in a JSON file beside it.
 import { spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export type ProcessKind = "server" | "worker";
@@ -36,7 +36,7 @@ export type PidState =
 /** A PID file left empty this recently belongs to a `start` that is still spawning. */
 const STARTING_GRACE_MS = 60_000;
 
-export function processFiles(home: string, kind: ProcessKind, name = kind): ProcessFiles {
+export function processFiles(home: string, kind: ProcessKind, name: string = kind): ProcessFiles {
   const base = kind === "server" ? "noetl_server" : `noetl_worker_${name}`;
   return {
     kind,
@@ -143,4 +143,18 @@ function commandLine(pid: number): string[] | undefined {
   if (process.platform === "win32") return undefined;
   const ps = spawnSync("ps", ["-o", "command=", "-p", String(pid)], { encoding: "utf8" });
   return ps.status === 0 ? ps.stdout.trim().split(/\s+/) : undefined;
+}
+
+/** Names of the workers that have a PID file under home (running or not). */
+export function workerNames(home: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(home);
+  } catch {
+    return [];
+  }
+  return entries
+    .map((f) => /^noetl_worker_(.+)\.pid$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort();
 }
