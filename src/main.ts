@@ -20,14 +20,18 @@ cli
 cli
   .command(
     "run [ref]",
-    "Run a playbook locally (a file, or a name resolved as REF.yaml or automation/REF.yaml)",
+    "Run a playbook: a file locally (REF, REF.yaml, automation/REF.yaml), catalog/PATH on the server",
   )
   .option("--set <key=value>", "Set a workload value (repeatable; dotted keys nest; values parse as YAML)")
   .option("--payload <json>", "Workload as JSON, or @file")
   .option("-t, --target <step>", "Start at this step instead of the entry step")
-  .option("-r, --runtime <runtime>", "local or auto (default auto)")
+  .option(
+    "-r, --runtime <runtime>",
+    "local, distributed or auto (default auto: files run locally, catalog/PATH or catalog://PATH@V on the server)",
+  )
   .option("--dry-run", "Validate and print the plan without running tools")
   .example("noetl run automation/tasks.yaml --set target=build -v")
+  .example("noetl run catalog/path/to/playbook -r distributed")
   .action(async (ref: string | undefined, opts) => {
     const { runCommand } = await import("./cli/run");
     return runCommand(ref, opts);
@@ -70,11 +74,84 @@ cli
     return dbCommand(action, opts);
   });
 
+// Remote operations against the server's API (src/cli/remote/, one file per command group).
+cli
+  .command("register [kind]", "Send playbooks (--file F | --dir D) or a credential (--file F) to the server")
+  .usage("register playbook --file F | --dir D\n  $ noetl register credential --file F")
+  .option("--file <file>", "The YAML file to register (a credential may also be JSON)")
+  .option("--dir <dir>", "Register every *.yaml / *.yml under this directory, recursively")
+  .example("noetl register playbook --file playbook.yaml")
+  .example("noetl register playbook --dir playbooks/")
+  .example("noetl register credential --file pg_local.yaml")
+  .action(async (kind: string | undefined, opts) => {
+    const { registerCommand } = await import("./cli/remote/register");
+    return registerCommand(kind, opts);
+  });
+
+cli
+  .command("execute [action] [arg]", "Start a catalog playbook on the server, or show an execution")
+  .usage(
+    "execute playbook PATH [--version V] [--set k=v]… [--payload JSON|@file] [--wait] [--json]\n  $ noetl execute status ID [--follow] [--json]",
+  )
+  .option("--set <key=value>", "Set a workload value (repeatable; dotted keys nest; values parse as YAML)")
+  .option("--payload <json>", "Workload as JSON, or @file")
+  .option("--wait", "Follow the execution to its end, printing progress; exit like noetl run")
+  .option("--follow", "status: follow the execution to its end")
+  .example("noetl execute playbook examples/hello --set name=Ada --wait")
+  .example("noetl execute playbook examples/hello --version 2 --json")
+  .example("noetl execute status 1f0c2a9e4b7d4c3e8a21")
+  .action(async (action: string | undefined, arg: string | undefined, opts) => {
+    const { executeCommand } = await import("./cli/remote/execute");
+    return executeCommand(action, arg, opts);
+  });
+
+cli
+  .command("status <id>", "Show an execution on the server (same as execute status)")
+  .option("--follow", "Follow the execution to its end, printing progress; exit like noetl run")
+  .action(async (id: string, opts) => {
+    const { statusCommand } = await import("./cli/remote/status");
+    return statusCommand(id, opts);
+  });
+
+cli.command("cancel <id>", "Cancel an execution on the server").action(async (id: string, opts) => {
+  const { cancelCommand } = await import("./cli/remote/status");
+  return cancelCommand(id, opts);
+});
+
+cli
+  .command("events <id>", "An execution's events, one line each (--json: one JSON object per line)")
+  .option("--follow", "Stream events as they happen until the execution ends")
+  .option("--after <event_id>", "Only events after this one")
+  .option("--limit <n>", "At most this many events (without --follow; default 500)")
+  .action(async (id: string, opts) => {
+    const { eventsCommand } = await import("./cli/remote/events");
+    return eventsCommand(id, opts);
+  });
+
+cli
+  .command("catalog [action] [arg]", "Browse the server's catalog: list [playbooks|credentials], get PATH")
+  .usage("catalog list [playbooks|credentials] [--json]\n  $ noetl catalog get PATH [--version V] [--json]")
+  .example("noetl catalog list")
+  .example("noetl catalog list credentials")
+  .example("noetl catalog get examples/hello --version 1")
+  .action(async (action: string | undefined, arg: string | undefined, opts) => {
+    const { catalogCommand } = await import("./cli/remote/catalog");
+    return catalogCommand(action, arg, opts);
+  });
+
 cli.help();
 cli.version(version, "--version");
+// `catalog get` and `execute playbook` take `--version V`: a boolean --version would swallow V.
+const versionFlag = cli.globalCommand.options.find((o) => o.name === "version");
+if (versionFlag) versionFlag.isBoolean = false;
 
 async function main(): Promise<void> {
   const argv = process.argv;
+  // `noetl events ID | head`: a reader that goes away ends the output quietly, without a stack trace.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   try {
     cli.parse(argv, { run: false });
     if (!cli.matchedCommand) {

@@ -41,8 +41,13 @@ export async function resolveRef(ref: string): Promise<{ file: string; target?: 
 export async function runCommand(ref: string | undefined, opts: RunOptions): Promise<number> {
   if (!ref) throw new NoetlError("USAGE", "run needs a playbook, e.g. noetl run automation/tasks.yaml");
   const runtime = opts.runtime ?? "auto";
-  if (runtime !== "local" && runtime !== "auto")
-    throw new NoetlError("USAGE", `-r must be local or auto, got "${runtime}"`);
+  if (runtime !== "local" && runtime !== "auto" && runtime !== "distributed")
+    throw new NoetlError("USAGE", `-r must be local, distributed or auto, got "${runtime}"`);
+  // -r auto runs files here and catalog references (catalog/PATH, catalog://PATH@V) on the server.
+  if (runtime === "distributed" || (runtime === "auto" && /^catalog(:\/\/|\/)/.test(ref))) {
+    const { runRemote } = await import("./remote/run");
+    return runRemote(ref, opts);
+  }
   const { file, target: refTarget } = await resolveRef(ref);
   const loaded = await loadPlaybookFile(file);
   if (!loaded.playbook) {
