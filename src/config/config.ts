@@ -21,7 +21,7 @@ export interface Config {
   natsUrl?: string;
   apiToken?: string;
   secretKey?: string;
-  worker: { concurrency: number; pool: string };
+  worker: { concurrency: number; pool: string; graceMs: number };
   /** How long a claimed command stays leased without a heartbeat. */
   leaseMs: number;
   log: { level: LogLevel; format: "pretty" | "json" };
@@ -49,6 +49,7 @@ const VARIABLES = [
   "NOETL_SECRET_KEY",
   "NOETL_WORKER_CONCURRENCY",
   "NOETL_WORKER_POOL_NAME",
+  "NOETL_WORKER_GRACE_SECONDS",
   "NOETL_LOG_LEVEL",
   "NOETL_LOG_FORMAT",
   "NOETL_LEASE_SECONDS",
@@ -92,6 +93,10 @@ const RULES: Record<
   },
   NOETL_WORKER_CONCURRENCY: { schema: positiveInt, expect: "a positive integer" },
   NOETL_WORKER_POOL_NAME: { schema: v.pipe(v.string(), v.regex(/^[\w.-]{1,64}$/)), expect: "a pool name" },
+  NOETL_WORKER_GRACE_SECONDS: {
+    schema: v.pipe(v.string(), v.regex(/^\d{1,6}$/), v.transform(Number)),
+    expect: "a number of seconds (0 or more)",
+  },
   NOETL_LOG_LEVEL: {
     schema: v.picklist(["debug", "info", "warn", "error"]),
     expect: "debug, info, warn or error",
@@ -108,6 +113,7 @@ const DEFAULTS: Partial<Record<(typeof VARIABLES)[number], string>> = {
   NOETL_SERVER_URL: "http://localhost:8082",
   NOETL_WORKER_CONCURRENCY: "8",
   NOETL_WORKER_POOL_NAME: "default",
+  NOETL_WORKER_GRACE_SECONDS: "30",
   NOETL_LOG_LEVEL: "info",
   NOETL_LOG_FORMAT: "pretty",
   NOETL_LEASE_SECONDS: "30",
@@ -162,7 +168,11 @@ function assemble(x: Record<string, any>): Config {
     natsUrl: x.NATS_URL,
     apiToken: x.NOETL_API_TOKEN,
     secretKey: x.NOETL_SECRET_KEY,
-    worker: { concurrency: x.NOETL_WORKER_CONCURRENCY, pool: x.NOETL_WORKER_POOL_NAME },
+    worker: {
+      concurrency: x.NOETL_WORKER_CONCURRENCY,
+      pool: x.NOETL_WORKER_POOL_NAME,
+      graceMs: x.NOETL_WORKER_GRACE_SECONDS * 1000,
+    },
     log: { level: x.NOETL_LOG_LEVEL, format: x.NOETL_LOG_FORMAT },
     leaseMs: x.NOETL_LEASE_SECONDS * 1000,
   };

@@ -72,6 +72,8 @@ export async function startOutboxRelay(
         function done() {
           clearTimeout(t);
           wake = undefined;
+          // Without this every pass leaves a listener on the long-lived stop signal.
+          stop.removeEventListener("abort", done);
           resolve();
         }
         wake = done;

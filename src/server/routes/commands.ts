@@ -81,23 +81,36 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
       handler: async (c) => {
         const b = await jsonBody(c, ClaimBody);
         const deadline = Date.now() + b.wait_ms;
-        for (;;) {
-          const rows = await store.transaction((tx) =>
-            tx.claimCommands({ pool: b.pool, worker_id: b.worker_id, lease_ms: leaseMs, limit: b.limit }),
-          );
-          const left = deadline - Date.now();
-          if (rows.length > 0 || left <= 0 || deps.shutdown.aborted) {
-            const commands = rows.map((r) => ({
-              ...(r.payload as object),
-              attempt: r.attempt,
-              lease_token: r.lease_token,
-              lease_until: r.lease_until,
-              lease_ms: leaseMs,
-            }));
-            return c.json({ commands });
+        // A worker that hung up (it is stopping) must not be leased commands it will never see:
+        // they would sit unclaimable until the lease expires.
+        const gone = c.req.raw.signal;
+        const stopWaiting = new AbortController();
+        const stop = () => stopWaiting.abort();
+        deps.shutdown.addEventListener("abort", stop, { once: true });
+        gone.addEventListener("abort", stop, { once: true });
+        try {
+          for (;;) {
+            if (gone.aborted) return c.json({ commands: [] });
+            const rows = await store.transaction((tx) =>
+              tx.claimCommands({ pool: b.pool, worker_id: b.worker_id, lease_ms: leaseMs, limit: b.limit }),
+            );
+            const left = deadline - Date.now();
+            if (rows.length > 0 || left <= 0 || deps.shutdown.aborted) {
+              const commands = rows.map((r) => ({
+                ...(r.payload as object),
+                attempt: r.attempt,
+                lease_token: r.lease_token,
+                lease_until: r.lease_until,
+                lease_ms: leaseMs,
+              }));
+              return c.json({ commands });
+            }
+            // Woken at once by this server's commits; the timeout covers other servers and the sweeper.
+            await workSignal.wait(Math.min(left, 1000), stopWaiting.signal);
           }
-          // Woken at once by this server's commits; the timeout covers other servers and the sweeper.
-          await workSignal.wait(Math.min(left, 1000), deps.shutdown);
+        } finally {
+          deps.shutdown.removeEventListener("abort", stop);
+          gone.removeEventListener("abort", stop);
         }
       },
     },

@@ -1,0 +1,132 @@
+// Sends command events to the server in batches: progress events wait up to FLUSH_MS to travel
+// together, a terminal report leaves at once (the next step cannot start before it lands).
+// One batch is in flight at a time, so a command's events arrive in the order they happened.
+// A batch is retried until the server acknowledges it: a server restart delays reports, it
+// never loses them. The only reports dropped are those the server refuses for a lost lease.
+import type { Logger } from "../log";
+import { type Api, ApiError, backoffMs, isLeaseLost, pause, within } from "./client";
+
+export interface WorkerEvent {
+  command_id: string;
+  attempt: number;
+  lease_token: string;
+  type: "command.started" | "call.done" | "call.error" | "command.completed" | "command.failed";
+  payload: Record<string, unknown>;
+  at: number;
+}
+
+const FLUSH_MS = 20;
+/** The server takes at most 1,000 events per batch. */
+const MAX_BATCH = 500;
+
+export class Reporter {
+  private queue: WorkerEvent[] = [];
+  /** Terminal reports waiting in the queue: while there are any, nothing waits for the timer. */
+  private terminals = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+  private idle: Array<() => void> = [];
+  /** Aborted to cut a retry pause short when the worker gives up waiting. */
+  private readonly giveUp = new AbortController();
+
+  constructor(
+    private readonly api: Api,
+    private readonly workerId: string,
+    private readonly log: Logger,
+  ) {}
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  push(event: WorkerEvent): void {
+    this.queue.push(event);
+    if (isTerminal(event)) this.terminals++;
+    this.schedule();
+  }
+
+  /** Resolves once everything pushed so far is acknowledged (true), or after `ms` (false). */
+  async drain(ms: number): Promise<boolean> {
+    if (this.queue.length === 0 && !this.sending) return true;
+    const done = new Promise<void>((resolve) => this.idle.push(resolve));
+    this.flushNow();
+    const ok = await within(done, ms);
+    if (!ok) {
+      this.giveUp.abort();
+      this.log.error(`${this.queue.length} report(s) could not be delivered before exit`);
+    }
+    return ok;
+  }
+
+  private schedule(): void {
+    if (this.sending) return; // the running flush picks new events up when it is done
+    if (this.terminals > 0) this.flushNow();
+    else
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.start();
+      }, FLUSH_MS);
+  }
+
+  private flushNow(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    // A microtask later, so events pushed in the same tick (started, call.done, completed) travel together.
+    queueMicrotask(() => this.start());
+  }
+
+  private start(): void {
+    if (this.sending) return;
+    if (this.queue.length === 0) return this.notifyIdle();
+    this.sending = this.sendQueued().finally(() => {
+      this.sending = undefined;
+      if (this.queue.length > 0) this.schedule();
+      else this.notifyIdle();
+    });
+  }
+
+  private notifyIdle(): void {
+    const waiting = this.idle;
+    this.idle = [];
+    for (const w of waiting) w();
+  }
+
+  private async sendQueued(): Promise<void> {
+    while (this.queue.length > 0 && !this.giveUp.signal.aborted) {
+      const batch = this.queue.slice(0, MAX_BATCH);
+      await this.deliver(batch);
+      this.queue.splice(0, batch.length);
+      this.terminals -= batch.filter(isTerminal).length;
+    }
+  }
+
+  private async deliver(events: WorkerEvent[]): Promise<void> {
+    for (let attempt = 0; !this.giveUp.signal.aborted; attempt++) {
+      try {
+        await this.api.call("POST", "/api/events/batch", { worker_id: this.workerId, events });
+        return;
+      } catch (err) {
+        if (isLeaseLost(err)) {
+          // The server applied the rest of the batch and refused these: another attempt owns them.
+          this.log.warn("reports refused: the lease is no longer ours", {
+            command_ids: err.details.command_ids,
+          });
+          return;
+        }
+        if (err instanceof ApiError && !err.retryable && err.status !== 401 && err.status !== 403) {
+          // The server will refuse this batch forever; holding it would block every later report.
+          this.log.error(`a report batch was refused and is dropped: ${err.message}`, {
+            events: events.length,
+          });
+          return;
+        }
+        if (err instanceof ApiError) this.log.warn(`report batch failed, retrying: ${err.message}`);
+        await pause(backoffMs(attempt, 50, 2000), this.giveUp.signal);
+      }
+    }
+  }
+}
+
+function isTerminal(e: WorkerEvent): boolean {
+  return e.type === "command.completed" || e.type === "command.failed";
+}

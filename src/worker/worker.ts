@@ -1,0 +1,183 @@
+// The worker process (SPEC §9, docs/PROTOCOL.md): claims commands from the server, runs them
+// with the shared executor, reports back. It talks only to the server's HTTP API (and to NATS
+// for wake-ups); the database is the server's alone.
+//
+// One claim loop keeps up to `concurrency` commands running: it long-polls the claim route for
+// as many commands as it has free slots, so a step issued by the server reaches an idle worker
+// as soon as the server commits it. NATS wake-ups cut a retry pause short. On stop: claiming
+// ends, running commands get the grace period, what is left is abandoned unreported (its lease
+// expires and the server re-issues it), and the reports are flushed.
+import { hostname } from "node:os";
+import type { Config } from "../config/config";
+import type { Logger } from "../log";
+import { type Api, ApiError, backoffMs, createApi, Unreachable, within } from "./client";
+import { Reporter } from "./reporter";
+import { type Running, startCommand } from "./runner";
+import { type Claimed, parseClaim } from "./schema";
+import { startWakeups, type Wakeups } from "./wake";
+
+export interface WorkerOptions {
+  signal: AbortSignal;
+  log: Logger;
+  /** First part of the worker id `<name>-<host>-<pid>`; default "worker". */
+  name?: string;
+  env?: Record<string, string | undefined>;
+  baseDir?: string;
+}
+
+/** How long one claim waits on the server for work before asking again. */
+const LONG_POLL_MS = 20_000;
+const HEARTBEAT_MS = 5_000;
+/** The server leases at most this many commands per claim. */
+const MAX_CLAIM = 64;
+
+export async function runWorker(config: Config, opts: WorkerOptions): Promise<number> {
+  const { log } = opts;
+  const { concurrency, pool, graceMs } = config.worker;
+  const host = hostname();
+  const workerId = `${opts.name ?? "worker"}-${host}-${process.pid}`;
+  const api = await createApi(config.serverUrl, config.apiToken, log);
+  const reporter = new Reporter(api, workerId, log);
+  const running = new Map<string, Running>();
+  const deps = {
+    api,
+    reporter,
+    workerId,
+    log,
+    leaseMs: config.leaseMs,
+    env: opts.env ?? process.env,
+    baseDir: opts.baseDir ?? process.cwd(),
+  };
+
+  // The claim loop sleeps on `nudge`: a finished command, a wake-up or the stop signal ends the sleep.
+  let wakeLoop: (() => void) | undefined;
+  const nudge = () => {
+    const w = wakeLoop;
+    wakeLoop = undefined;
+    w?.();
+  };
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      wakeLoop = done;
+    });
+
+  const claimAbort = new AbortController();
+  const onStop = () => {
+    claimAbort.abort();
+    nudge();
+  };
+  opts.signal.addEventListener("abort", onStop, { once: true });
+
+  const wakeups: Wakeups | undefined = config.natsUrl
+    ? startWakeups(config.natsUrl, pool, nudge, log)
+    : undefined;
+  const beat = startHeartbeat(
+    api,
+    { worker_id: workerId, pool, host, pid: process.pid, concurrency },
+    running,
+    log,
+  );
+  log.info(`worker ${workerId} started`, {
+    server: config.serverUrl,
+    pool,
+    concurrency,
+    nats: config.natsUrl ?? "off",
+  });
+
+  const launch = (cmd: Claimed) => {
+    const key = `${cmd.command_id}#${cmd.attempt}`;
+    if (running.has(key)) return;
+    const r = startCommand(cmd, deps);
+    running.set(key, r);
+    void r.done.finally(() => {
+      running.delete(key);
+      nudge();
+    });
+  };
+
+  let failures = 0;
+  while (!opts.signal.aborted) {
+    const free = Math.min(MAX_CLAIM, concurrency - running.size);
+    if (free <= 0) {
+      await sleep(LONG_POLL_MS);
+      continue;
+    }
+    try {
+      const answer = await api.call(
+        "POST",
+        "/api/commands/claim",
+        { worker_id: workerId, pool, limit: free, wait_ms: LONG_POLL_MS },
+        { signal: claimAbort.signal, timeoutMs: LONG_POLL_MS + 15_000 },
+      );
+      const { commands, rejected } = parseClaim(answer);
+      for (const problem of rejected) log.error(`ignoring a malformed command from the server: ${problem}`);
+      // Commands that arrive as the worker stops still run: they are leased to it already.
+      for (const cmd of commands) launch(cmd);
+      failures = 0;
+    } catch (err) {
+      if (opts.signal.aborted) break;
+      if (!(err instanceof Unreachable)) {
+        const msg = err instanceof ApiError ? err.message : String(err);
+        log.error(`claiming failed: ${msg}`);
+      }
+      await sleep(backoffMs(failures++, 100, 3000));
+    }
+  }
+
+  await shutdown(running, graceMs, log);
+  await reporter.drain(10_000);
+  await beat.stop();
+  await wakeups?.stop();
+  await api.close();
+  opts.signal.removeEventListener("abort", onStop);
+  log.info(`worker ${workerId} stopped`);
+  return 0;
+}
+
+async function shutdown(running: Map<string, Running>, graceMs: number, log: Logger): Promise<void> {
+  if (running.size === 0) return;
+  const all = () => Promise.all([...running.values()].map((r) => r.done));
+  log.info(`stopping: waiting up to ${graceMs / 1000}s for ${running.size} running command(s)`);
+  if (await within(all(), graceMs)) return;
+  log.warn(`abandoning ${running.size} command(s) still running; the server will re-issue them`, {
+    commands: [...running.values()].map((r) => r.command.command_id),
+  });
+  for (const r of running.values()) r.abandon("the worker is stopping");
+  // Tools stop on abort (children are killed); bounded in case one does not.
+  await within(all(), 5000);
+}
+
+function startHeartbeat(
+  api: Api,
+  body: { worker_id: string; pool: string; host: string; pid: number; concurrency: number },
+  running: Map<string, Running>,
+  log: Logger,
+): { stop(): Promise<void> } {
+  let inFlight: Promise<unknown> | undefined;
+  const send = (status: string) => {
+    if (inFlight) return inFlight;
+    inFlight = api
+      .call("POST", "/api/workers/heartbeat", { ...body, running: running.size, status }, { timeoutMs: 5000 })
+      .catch((err) => {
+        if (!(err instanceof Unreachable)) log.warn(`worker heartbeat failed: ${(err as Error).message}`);
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+  void send("ready");
+  const timer = setInterval(() => void send("ready"), HEARTBEAT_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      await within(send("stopped"), 2000);
+    },
+  };
+}
