@@ -19,6 +19,9 @@ export async function serverRunCommand(opts: ServerOptions): Promise<number> {
   const config = loadConfig(process.env, { NOETL_HOST: opts.host, NOETL_PORT: opts.port });
   const logger = createLogger("server", config.log);
   const log = (line: string) => logger.info(line);
+  // Listen for signals before anything is announced: a supervisor (or test) that signals as soon
+  // as it reads "listening" must not meet the default action, which kills without cleanup.
+  const signalled = waitForSignal(logger);
   const releasers: Array<() => Promise<void> | void> = [];
   const release = async () => {
     for (const r of releasers.reverse())
@@ -90,7 +93,7 @@ export async function serverRunCommand(opts: ServerOptions): Promise<number> {
       `listening on http://${shown}:${address.port} (bound to ${host}; storage: ${store.backend} ${store.location})`,
     );
 
-    const signal = await waitForSignal(logger);
+    const signal = await signalled;
     log(`${signal} received, stopping`);
     await release();
     log("stopped");
@@ -133,7 +136,9 @@ function waitForSignal(logger: Logger): Promise<NodeJS.Signals> {
         logger.warn("second signal, exiting now");
         process.exit(130);
       };
-      process.once("SIGTERM", force).once("SIGINT", force);
+      // Deno hands the signal being dispatched to listeners added during the dispatch, which
+      // would take the first signal for a second one: arm the forced exit on the next turn.
+      setImmediate(() => process.once("SIGTERM", force).once("SIGINT", force));
       resolve(sig);
     };
     process.on("SIGTERM", on).on("SIGINT", on);
