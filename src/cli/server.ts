@@ -1,6 +1,8 @@
 // `noetl server run|start|stop|status`: `run` is the foreground server; the others manage it
 // as a background process with a PID file under NOETL_HOME (SPEC §10).
-import { loadConfig } from "../config/config";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { type Config, loadConfig } from "../config/config";
 import { NoetlError } from "../errors";
 import { formatUptime, localUrls, probe, processStatus, stopProcess } from "../process/control";
 import { processFiles } from "../process/pidfile";
@@ -18,6 +20,8 @@ export interface ServerCommandOptions {
 const USAGE =
   "usage: noetl server run|start [--host HOST] [--port PORT] [--init-db] | stop [-f] | status [--json]";
 const START_TIMEOUT_MS = 30_000;
+/** A first start creates the embedded database (initdb in WebAssembly): slow on a busy or small machine. */
+const FIRST_START_TIMEOUT_MS = 120_000;
 
 export async function serverCommand(action: string | undefined, opts: ServerCommandOptions): Promise<number> {
   switch (action) {
@@ -53,7 +57,7 @@ async function start(opts: ServerCommandOptions): Promise<number> {
     healthUrl: urls.probe,
     label: "server",
     stopHint: "noetl server stop",
-    timeoutMs: START_TIMEOUT_MS,
+    timeoutMs: firstPgliteStart(config) ? FIRST_START_TIMEOUT_MS : START_TIMEOUT_MS,
     ready: async () => (await probe(`${urls.probe}/health`))?.ok === true,
   });
   if (started.stalePid)
@@ -66,6 +70,10 @@ async function start(opts: ServerCommandOptions): Promise<number> {
     process.stdout.write(`server started: ${urls.shown} (PID ${started.pid}; log ${files.logFile})\n`);
   }
   return 0;
+}
+
+function firstPgliteStart(config: Config): boolean {
+  return config.database.kind === "pglite" && !existsSync(join(config.database.dataDir, "PG_VERSION"));
 }
 
 async function stop(opts: ServerCommandOptions): Promise<number> {

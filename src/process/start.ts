@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import { NoetlError } from "../errors";
 import { claimPidFile, inspectPidFile, type ProcessFiles, removePidFile, writePidFile } from "./pidfile";
 import { selfCommand } from "./self";
-import { sleep, terminate } from "./stop";
+import { sleep } from "./stop";
 
 export interface StartRequest {
   files: ProcessFiles;
@@ -99,13 +99,21 @@ export async function startDetached(req: StartRequest): Promise<StartResult> {
     await sleep(200);
   }
   const { exited } = run;
-  if (!exited) await terminate(pid, 5000);
-  removePidFile(files);
   process.stderr.write(tail(files.logFile, logOffset, 20));
-  const why = exited
-    ? `exited (${exited.signal ?? `code ${exited.code}`}) while starting`
-    : `was not ready within ${Math.round(req.timeoutMs / 1000)} s and was stopped`;
-  throw new NoetlError("UNAVAILABLE", `the ${label} ${why}; the lines above are from ${files.logFile}`);
+  if (exited) {
+    removePidFile(files);
+    const how = exited.signal ?? `code ${exited.code}`;
+    throw new NoetlError(
+      "UNAVAILABLE",
+      `the ${label} exited (${how}) while starting; the lines above are from ${files.logFile}`,
+    );
+  }
+  // Still alive but not ready: left running with its PID file, because killing it now could
+  // interrupt a first-time database initialisation and leave a broken data directory.
+  throw new NoetlError(
+    "UNAVAILABLE",
+    `the ${label} (PID ${pid}) was not ready within ${Math.round(req.timeoutMs / 1000)} s and is left running; the lines above are from ${files.logFile}; stop it with \`${req.stopHint}\``,
+  );
 }
 
 function fileSize(path: string): number {

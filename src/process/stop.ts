@@ -27,11 +27,3 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
     if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
   }
 }
-
-/** SIGTERM, then SIGKILL after graceMs; true when the process is gone. */
-export async function terminate(pid: number, graceMs: number): Promise<boolean> {
-  signal(pid, "SIGTERM");
-  if (await waitForExit(pid, graceMs)) return true;
-  signal(pid, "SIGKILL");
-  return waitForExit(pid, 5000);
-}
