@@ -74,6 +74,25 @@ cli
     return dbCommand(action, opts);
   });
 
+cli
+  .command(
+    "worker [action]",
+    "Workers: run (foreground), start (background, PID file per --name in NOETL_HOME), stop, status",
+  )
+  .option("--name <name>", "Worker name (the id is <name>-<host>-<pid>; default worker)")
+  .option("--concurrency <n>", "Commands run at once (env NOETL_WORKER_CONCURRENCY, default 8)")
+  .option("--pool <pool>", "Pool to claim from (env NOETL_WORKER_POOL_NAME, default default)")
+  .option("-f, --force", "stop: kill the process (SIGKILL) instead of asking it to stop")
+  .option("--all", "stop: every worker started with `worker start`")
+  .example("noetl worker start --name w1 --concurrency 4")
+  .example("noetl worker status")
+  .example("noetl worker stop --name w1")
+  .example("noetl worker run --name w1 --concurrency 4")
+  .action(async (action: string | undefined, opts) => {
+    const { workerCommand } = await import("./cli/worker");
+    return workerCommand(action, opts);
+  });
+
 // Remote operations against the server's API (src/cli/remote/, one file per command group).
 cli
   .command("register [kind]", "Send playbooks (--file F | --dir D) or a credential (--file F) to the server")

@@ -68,8 +68,8 @@ function config(opts: WorkerCommandOptions): Config {
 }
 
 /** The server's worker list, or undefined when the server does not answer. */
-async function registeredPids(cfg: Config): Promise<Set<number> | undefined> {
-  const res = await probe(`${cfg.serverUrl.replace(/\/$/, "")}/api/workers`, cfg.apiToken);
+async function registeredPids(cfg: Config, serverUrl = cfg.serverUrl): Promise<Set<number> | undefined> {
+  const res = await probe(`${serverUrl.replace(/\/$/, "")}/api/workers`, cfg.apiToken);
   if (!res?.ok) return undefined;
   const body = (await res.json().catch(() => ({}))) as { items?: Array<{ pid?: number; host?: string }> };
   const here = hostname();
@@ -154,13 +154,16 @@ async function status(opts: WorkerCommandOptions): Promise<number> {
   const named = workerName(opts);
   const names = named !== undefined ? [named] : workerNames(cfg.home);
   const all = names.map((n) => processStatus(processFiles(cfg.home, "worker", n)));
-  const pids = all.some((s) => s.running) ? await registeredPids(cfg) : undefined;
-  const rows = all.map((s) => ({
-    ...s,
-    server_url: s.url,
+  // Each worker is looked up on the server it was started against, not the current default.
+  const servers = [...new Set(all.filter((s) => s.running).map((s) => s.url ?? cfg.serverUrl))];
+  const lists = new Map(
+    await Promise.all(servers.map(async (url) => [url, await registeredPids(cfg, url)] as const)),
+  );
+  const rows = all.map((s) => {
+    const pids = lists.get(s.url ?? cfg.serverUrl);
     // null: the server could not be asked.
-    registered: s.running && pids ? pids.has(s.pid as number) : null,
-  }));
+    return { ...s, server_url: s.url, registered: s.running && pids ? pids.has(s.pid as number) : null };
+  });
   const up = rows.filter((r) => r.running).length;
   if (opts.json) process.stdout.write(`${JSON.stringify({ running: up, workers: rows })}\n`);
   else process.stdout.write(describe(rows));
