@@ -92,7 +92,8 @@ export async function startCluster(
         NOETL_SERVER_URL: url,
         ...(opts.token ? { NOETL_API_TOKEN: opts.token } : {}),
       };
-      if (hasWorkerCommand()) {
+      // NOETL_REMOTE_TEST_WORKER=in-test checks the stand-in even when the build has a worker.
+      if (process.env.NOETL_REMOTE_TEST_WORKER !== "in-test" && hasWorkerCommand()) {
         const w = spawn(process.execPath, [cliPath, "worker", "run", "--name", "remote-test"], {
           env: cleanEnv(workerEnv),
           stdio: "ignore",
