@@ -179,6 +179,19 @@ export class Cluster {
     return w;
   }
 
+  /** Waits until the worker has said hello to the server (its first heartbeat). */
+  async workerReady(w: Proc, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (w.child.exitCode !== null) throw new Error(`worker ${w.name} exited:\n${w.output()}`);
+      const r = await this.api("GET", "/api/workers").catch(() => undefined);
+      const ids: string[] = (r?.json?.items ?? []).map((x: { worker_id: string }) => x.worker_id);
+      if (ids.some((id) => id.startsWith(`${w.name}-`) && id.endsWith(`-${w.pid}`))) return;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error(`worker ${w.name} did not register within ${timeoutMs} ms:\n${w.output()}`);
+  }
+
   async api(method: string, path: string, body?: unknown, contentType = "application/json") {
     const res = await fetch(`${this.url}${path}`, {
       method,

@@ -40,15 +40,14 @@ export function startSweeper(
         if (!stop.aborted) log(`lease sweep failed: ${(err as Error).message}`);
       }
       await new Promise<void>((r) => {
-        const t = setTimeout(r, everyMs);
-        stop.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(t);
-            r();
-          },
-          { once: true },
-        );
+        // The listener is removed on every pass; left behind, they pile up on the long-lived signal.
+        const done = () => {
+          clearTimeout(t);
+          stop.removeEventListener("abort", done);
+          r();
+        };
+        const t = setTimeout(done, everyMs);
+        stop.addEventListener("abort", done, { once: true });
       });
     }
   })();

@@ -1,0 +1,137 @@
+// The worker as a process against a real server: graceful stop, a server that comes up late,
+// NATS down, and the concurrency limit. Uses PostgreSQL when the machine has it (a faster
+// start), the embedded PGlite otherwise.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Cluster, freePort, natsAvailable, type Proc } from "../support/cluster";
+import { pgAvailable } from "../support/services";
+
+const store = (await pgAvailable()) ? "pglite" : "postgres";
+const nats = !(await natsAvailable());
+
+const playbook = (name: string, workflow: string) =>
+  `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: ${name}, path: test/${name}}\nworkflow:\n${workflow}`;
+
+const slowStep = playbook(
+  "slow",
+  `  - step: start
+    tool: {kind: shell, cmds: "sleep 2; echo slept"}
+`,
+);
+
+const chain = playbook(
+  "chain",
+  `  - step: a
+    tool: {kind: js, code: "return 1"}
+    next: b
+  - step: b
+    tool: {kind: js, code: "return 2"}
+    next: c
+  - step: c
+    tool: {kind: noop, input: {sum: "{{ a.data + b.data }}"}}
+`,
+);
+
+const parallelSleeps = playbook(
+  "sleeps",
+  `  - step: start
+    loop: {in: "{{ [1, 2, 3, 4, 5, 6] }}", iterator: x, spec: {mode: parallel, max_in_flight: 6}}
+    tool: {kind: shell, cmds: "sleep 1"}
+`,
+);
+
+async function exitWithin(p: Proc, ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((r) => {
+    timer = setTimeout(() => r("late"), ms);
+  });
+  const r = await Promise.race([p.exited, late]);
+  clearTimeout(timer);
+  return r;
+}
+
+async function stopWorker(p: Proc): Promise<void> {
+  if (p.child.exitCode === null) process.kill(p.pid, "SIGTERM");
+  if ((await exitWithin(p, 10_000)) === "late") process.kill(p.pid, "SIGKILL");
+}
+
+describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () => {
+  let c: Cluster;
+  before(async () => {
+    c = await Cluster.start({ store, nats, workers: 0 });
+  });
+  after(() => c?.stop());
+
+  it("on SIGTERM lets the running step finish within the grace period, reports it and exits 0", async () => {
+    const w = c.startWorker({ env: { NOETL_WORKER_GRACE_SECONDS: "20" } });
+    await c.workerReady(w);
+    const { path, version } = await c.register(slowStep);
+    const id = await c.execute(path, {}, version);
+    const deadline = Date.now() + 30_000;
+    while (!(await c.events(id)).some((e) => e.type === "command.started")) {
+      assert.ok(Date.now() < deadline, `the step never started\n${c.logs()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const t0 = Date.now();
+    process.kill(w.pid, "SIGTERM");
+    const r = await exitWithin(w, 25_000);
+    assert.notEqual(r, "late", `the worker did not exit\n${c.logs()}`);
+    assert.deepEqual(r, { code: 0, signal: null }, c.logs());
+    assert.ok(Date.now() - t0 >= 800, "the worker waited for the step");
+    const doc = await c.waitDone(id, 10_000);
+    assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+    assert.equal((doc.result as { stdout: string }).stdout, "slept\n");
+  });
+
+  it("runs at most --concurrency commands at once: 6 parallel 1 s sleeps at 3 take two rounds", async () => {
+    const w = c.startWorker({ concurrency: 3 });
+    try {
+      await c.workerReady(w);
+      const { path, version } = await c.register(parallelSleeps);
+      const id = await c.execute(path, {}, version);
+      const doc = await c.waitDone(id, 60_000);
+      assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+      // The events, in the order the server recorded them, say how many ran at once.
+      let now = 0;
+      let most = 0;
+      for (const e of await c.events(id)) {
+        if (e.type === "command.started") most = Math.max(most, ++now);
+        if (e.type === "command.completed" || e.type === "command.failed") now--;
+      }
+      assert.equal(most, 3, `at most 3 commands at once, and 3 indeed\n${c.logs()}`);
+      const ms = doc.steps.find((s) => s.step === "start")?.duration_ms ?? 0;
+      // Two rounds of 1 s plus overheads; three rounds would take 3 s or more.
+      assert.ok(ms >= 1900 && ms < 3000, `the loop took ${ms} ms; two rounds of 1 s expected\n${c.logs()}`);
+    } finally {
+      await stopWorker(w);
+    }
+  });
+
+  it("completes by long-polling when NATS is down", async () => {
+    const closed = await freePort();
+    const w = c.startWorker({ env: { NATS_URL: `nats://127.0.0.1:${closed}` } });
+    try {
+      const doc = await c.run(chain, {}, 30_000);
+      assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+      assert.deepEqual(doc.result, { sum: 3 });
+      assert.match(w.output(), /NATS at .* is unreachable/);
+    } finally {
+      await stopWorker(w);
+    }
+  });
+});
+
+describe(`worker started before the server (${store})`, { timeout: 300_000 }, () => {
+  let c: Cluster;
+  after(() => c?.stop());
+
+  it("connects once the server comes up", async () => {
+    c = await Cluster.start({ store, nats, workers: 1, deferServer: true });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(c.workers[0]!.child.exitCode, null, `the worker gave up\n${c.logs()}`);
+    await c.startServer();
+    const doc = await c.run(chain, {}, 30_000);
+    assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+    assert.match(c.workers[0]!.output(), /is reachable again/);
+  });
+});
