@@ -25,7 +25,7 @@ export function runDocument(doc: ExecutionDocument): Record<string, unknown> {
 }
 
 export function exitCodeFor(status: string): number {
-  return status === "COMPLETED" ? 0 : status === "CANCELLED" ? 130 : status === "FAILED" ? 1 : 1;
+  return status === "COMPLETED" ? 0 : status === "CANCELLED" ? 130 : 1;
 }
 
 export async function followExecution(
