@@ -169,6 +169,15 @@ export class Cluster {
     throw new Error(`the server did not answer /health within ${timeoutMs} ms:\n${server.output()}`);
   }
 
+  /** Stops the server (SIGTERM, or SIGKILL with `kill`) and starts it again on the same port. */
+  async restartServer(kill = false): Promise<void> {
+    if (this.server) {
+      if (kill && this.server.child.exitCode === null) process.kill(this.server.pid, "SIGKILL");
+      await stopProc(this.server);
+    }
+    await this.startServer();
+  }
+
   startWorker(opts: { concurrency?: number; env?: Record<string, string> } = {}): Proc {
     const name = `w${++this.workerCount}`;
     const concurrency = opts.concurrency ?? this.opts.concurrency ?? 4;

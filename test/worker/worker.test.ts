@@ -83,6 +83,28 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
     assert.equal((doc.result as { stdout: string }).stdout, "slept\n");
   });
 
+  it("keeps its report through a server restart and delivers it when the server is back", async () => {
+    const w = c.startWorker();
+    try {
+      await c.workerReady(w);
+      const { path, version } = await c.register(slowStep);
+      const id = await c.execute(path, {}, version);
+      const deadline = Date.now() + 30_000;
+      while (!(await c.events(id)).some((e) => e.type === "command.started")) {
+        assert.ok(Date.now() < deadline, `the step never started\n${c.logs()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Killed, not stopped: the step ends while nobody listens, so the report must wait.
+      await c.restartServer(true);
+      const doc = await c.waitDone(id, 60_000);
+      assert.equal(doc.status, "COMPLETED", `${JSON.stringify(doc)}\n${c.logs()}`);
+      assert.equal((doc.result as { stdout: string }).stdout, "slept\n");
+      assert.match(w.output(), /unreachable/, "the worker saw the server go away");
+    } finally {
+      await stopWorker(w);
+    }
+  });
+
   it("runs at most --concurrency commands at once: 6 parallel 1 s sleeps at 3 take two rounds", async () => {
     const w = c.startWorker({ concurrency: 3 });
     try {
