@@ -129,6 +129,24 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
     }
   });
 
+  it("a stopped worker's pending claim leases nothing: the next worker gets the work at once", async () => {
+    const first = c.startWorker();
+    await c.workerReady(first);
+    await new Promise((r) => setTimeout(r, 200)); // its long-poll claim is waiting on the server now
+    await stopWorker(first);
+    assert.equal(first.child.exitCode, 0, first.output());
+    const { path, version } = await c.register(chain);
+    const id = await c.execute(path, {}, version);
+    const second = c.startWorker();
+    try {
+      // A command leased to the departed worker would wait for its 30 s lease to expire.
+      const doc = await c.waitDone(id, 15_000);
+      assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+    } finally {
+      await stopWorker(second);
+    }
+  });
+
   it("completes by long-polling when NATS is down", async () => {
     const closed = await freePort();
     const w = c.startWorker({ env: { NATS_URL: `nats://127.0.0.1:${closed}` } });
