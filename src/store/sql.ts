@@ -54,3 +54,5 @@ export function bytes(value: unknown): Buffer {
 
 /** Namespace of our advisory locks (first key of the two-key form); the second key says what. */
 export const LOCK_NAMESPACE = 0x4e4f45; // "NOE"
+/** Second key of an execution's lock: the orchestrator serialises each execution's events on it. */
+export const EXECUTION_LOCK = LOCK_NAMESPACE + 2;

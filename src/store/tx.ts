@@ -3,15 +3,23 @@
 import { performance } from "node:perf_hooks";
 import { getCatalog } from "./catalog";
 import { toEvent } from "./executions";
-import { iso, isoOrNull, json, LOCK_NAMESPACE, numOrNull, type Row, type Sql, str, strOrNull } from "./sql";
+import { iso, isoOrNull, json, numOrNull, type Row, type Sql, str, strOrNull } from "./sql";
 import type { CommandRecord, CommandStatus, ExecutionPatch, StoreHooks, StoreTx } from "./types";
 
-const EXECUTION_LOCK = LOCK_NAMESPACE + 2;
+/** Event types recorded for people and tools; the engine's state does not depend on them. */
+export const INFORMATIONAL = [
+  "command.claimed",
+  "command.started",
+  "command.heartbeat",
+  "call.done",
+  "call.error",
+];
 
 export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
   return {
     async lockExecution(id) {
-      await sql.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [EXECUTION_LOCK, id]);
+      const [r] = await sql.query("SELECT noetl.lock_execution($1) AS last", [id]);
+      return strOrNull(r?.last);
     },
 
     async createExecution(e) {
@@ -138,13 +146,6 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
         [commandId, attempt, type],
       );
       return rows.length > 0;
-    },
-
-    async lastEventId(executionId) {
-      const [r] = await sql.query("SELECT max(event_id) AS id FROM noetl.event WHERE execution_id = $1", [
-        executionId,
-      ]);
-      return strOrNull(r?.id);
     },
 
     async allEvents(executionId) {

@@ -148,8 +148,11 @@ export type Backend = "pglite" | "postgres";
 
 /** Writes that must commit together; the orchestrator's unit of work. */
 export interface StoreTx {
-  /** Serialises work on one execution until the transaction ends (advisory lock). */
-  lockExecution(executionId: string): Promise<void>;
+  /**
+   * Serialises work on one execution until the transaction ends (advisory lock), and answers the
+   * id of its last event that changes the engine's state (null when none).
+   */
+  lockExecution(executionId: string): Promise<string | null>;
   createExecution(e: NewExecution): Promise<void>;
   updateExecution(executionId: string, patch: ExecutionPatch): Promise<void>;
   /** Appends in order; a repeat of (command_id, attempt, type) is skipped and not returned. */
@@ -163,7 +166,6 @@ export interface StoreTx {
   enqueueOutbox(subject: string, payload: unknown): Promise<void>;
   /** Whether a report (command_id, attempt, type) is already in the log. */
   eventExists(commandId: string, attempt: number, type: string): Promise<boolean>;
-  lastEventId(executionId: string): Promise<string | null>;
   allEvents(executionId: string): Promise<EventRecord[]>;
   /** The normalised playbook an execution runs (from its catalog entry). */
   executionSource(executionId: string): Promise<{ doc: unknown } | undefined>;

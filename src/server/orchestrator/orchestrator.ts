@@ -73,7 +73,7 @@ export class Orchestrator {
       parent_command_id: req.parentCommandId ?? null,
       workload,
     });
-    await tx.lockExecution(id);
+    await this.lock(tx, id, after);
     const began = engineStart(playbook, {
       executionId: id,
       workload,
@@ -95,7 +95,7 @@ export class Orchestrator {
     }
     for (const [executionId, group] of byExecution) {
       await this.unitOfWork(async (tx, after) => {
-        await tx.lockExecution(executionId);
+        await this.lock(tx, executionId, after);
         for (const e of group) outcomes.set(e, await this.recordOne(tx, executionId, e, after));
       });
     }
@@ -124,9 +124,12 @@ export class Orchestrator {
       ]);
       return stored.length > 0 ? "accepted" : "duplicate";
     }
-    if (await tx.eventExists(e.command_id, e.attempt, e.type)) return "duplicate";
     const status = e.type === "command.completed" ? "COMPLETED" : "FAILED";
-    if (!e.lease_token || !(await tx.finishCommand(e.command_id, e.lease_token, status))) return "rejected";
+    // The common case first: a live lease finishing its command. Only a refusal asks whether
+    // this is a repeat of a report already applied (acknowledged) or a stale lease (refused).
+    if (!e.lease_token || !(await tx.finishCommand(e.command_id, e.lease_token, status))) {
+      return (await tx.eventExists(e.command_id, e.attempt, e.type)) ? "duplicate" : "rejected";
+    }
     const cached = await this.load(tx, executionId);
     const command = cached.state.commands[e.command_id];
     const ev: EngineEvent = {
@@ -144,10 +147,9 @@ export class Orchestrator {
   /** Appends an incoming terminal event and applies the engine's decision. */
   async applyIncoming(tx: StoreTx, cached: Cached, ev: EngineEvent, after: AfterCommit): Promise<void> {
     const stepsBefore = cached.state.steps.length;
-    const [stored] = await tx.appendEvents([toNewEvent(cached.state.executionId, ev)]);
-    if (stored) cached.lastEventId = stored.event_id;
     const decision = decide(cached.playbook, cached.state, ev);
-    await this.apply(tx, cached, decision, stepsBefore, after);
+    // The report and what it caused go to the log in one insert.
+    await this.apply(tx, cached, { ...decision, events: [ev, ...decision.events] }, stepsBefore, after);
   }
 
   async apply(
@@ -170,7 +172,7 @@ export class Orchestrator {
   }
 
   async cancelIn(tx: StoreTx, executionId: string, reason: string, after: AfterCommit): Promise<string> {
-    await tx.lockExecution(executionId);
+    await this.lock(tx, executionId, after);
     const cached = await this.load(tx, executionId);
     const decision = engineCancel(cached.state, Date.now(), reason);
     await this.apply(tx, cached, decision, cached.state.steps.length, after);
@@ -204,11 +206,22 @@ export class Orchestrator {
     return n;
   }
 
-  /** The execution's cached state if it has folded every logged event; otherwise refolded from the log. */
-  async load(tx: StoreTx, executionId: string): Promise<Cached> {
-    const last = await tx.lastEventId(executionId);
+  /**
+   * Takes the execution's lock for this transaction. A cached state that has not folded the
+   * latest logged event (another server appended, or a transaction failed) is dropped here.
+   */
+  async lock(tx: StoreTx, executionId: string, after: AfterCommit): Promise<void> {
+    if (after.locked.has(executionId)) return;
+    const last = await tx.lockExecution(executionId);
+    after.locked.add(executionId);
     const hit = this.cache.get(executionId);
-    if (hit && hit.lastEventId === (last ?? "0")) return hit;
+    if (hit && hit.lastEventId !== (last ?? "0")) this.cache.delete(executionId);
+  }
+
+  /** The execution's state: cached, or refolded from the log. Call with its lock held. */
+  async load(tx: StoreTx, executionId: string): Promise<Cached> {
+    const hit = this.cache.get(executionId);
+    if (hit) return hit;
     const row = await tx.executionSource(executionId);
     if (!row) throw new NoetlError("NOT_FOUND", `execution ${executionId} not found`);
     const cached = rebuild(executionId, row.doc as Playbook, await tx.allEvents(executionId));
@@ -217,7 +230,7 @@ export class Orchestrator {
   }
 
   async unitOfWork(fn: (tx: StoreTx, after: AfterCommit) => Promise<void>): Promise<void> {
-    const after: AfterCommit = { notify: false, outbox: false, touched: new Set() };
+    const after: AfterCommit = { notify: false, outbox: false, touched: new Set(), locked: new Set() };
     try {
       await this.deps.store.transaction((tx) => fn(tx, after));
     } catch (err) {

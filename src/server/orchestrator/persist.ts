@@ -15,6 +15,8 @@ export interface AfterCommit {
   outbox: boolean;
   /** Executions whose cached state this transaction changed. */
   touched: Set<string>;
+  /** Executions whose lock this transaction holds. */
+  locked: Set<string>;
 }
 
 const SERVER = "server";
@@ -132,7 +134,7 @@ async function reportToParent(
 ): Promise<void> {
   const link = await tx.parentCommand(childId);
   if (!link) return;
-  await tx.lockExecution(link.execution_id);
+  await orch.lock(tx, link.execution_id, after);
   if (!(await tx.finishCommand(link.command_id, SERVER, ok ? "COMPLETED" : "FAILED"))) return;
   const parent = await orch.load(tx, link.execution_id);
   const message = `sub-playbook execution ${childId} ${ok ? "completed" : `failed: ${error ?? ""}`}`;

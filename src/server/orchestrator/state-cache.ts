@@ -5,6 +5,7 @@
 import { fold, initialState } from "../../engine/fold";
 import type { EngineEvent, EventType, ExecutionState } from "../../engine/types";
 import type { Playbook } from "../../playbook/schema";
+import { INFORMATIONAL } from "../../store/tx";
 import type { EventRecord } from "../../store/types";
 
 export interface Cached {
@@ -29,7 +30,8 @@ export function toEngineEvent(e: EventRecord): EngineEvent {
 export function rebuild(executionId: string, playbook: Playbook, events: EventRecord[]): Cached {
   const state = initialState(executionId, events[0] ? Date.parse(events[0].created_at) : Date.now());
   for (const e of events) fold(state, toEngineEvent(e));
-  return { playbook, state, lastEventId: events.at(-1)?.event_id ?? "0" };
+  const last = events.findLast((e) => !INFORMATIONAL.includes(e.type));
+  return { playbook, state, lastEventId: last?.event_id ?? "0" };
 }
 
 /** A bounded map, least recently used first out. */
