@@ -3,6 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isAlive } from "./alive";
 
 export type ProcessKind = "server" | "worker";
 
@@ -96,28 +97,6 @@ function readMeta(files: ProcessFiles, pid: number): ProcessMeta | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Alive and not a zombie (a killed daemon whose parent never reaps it still has a PID). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  if (process.platform === "linux") {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      return !/^\d+ \(.*\) [ZX]/s.test(stat);
-    } catch {
-      return false;
-    }
-  }
-  if (process.platform !== "win32") {
-    const ps = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" });
-    if (ps.status === 0) return !ps.stdout.trim().startsWith("Z");
-  }
-  return true;
 }
 
 // A PID can be reused by an unrelated process after a reboot or crash: only a process whose

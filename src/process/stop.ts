@@ -1,6 +1,6 @@
 // Stopping a background process: SIGTERM and a bounded wait, or SIGKILL for the whole process
 // group (a worker's running shell commands go with it).
-import { isAlive } from "./pidfile";
+import { isAlive } from "./alive";
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -2,6 +2,7 @@
 import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { NoetlError } from "../errors";
+import { isAlive } from "../process/alive";
 
 // Directories this process holds: its own PID in a lock file is no proof of staleness.
 const held = new Set<string>();
@@ -21,7 +22,7 @@ export async function acquireDirLock(dir: string): Promise<() => Promise<void>> 
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const pid = Number((await readFile(file, "utf8").catch(() => "")).trim());
-      if (held.has(file) || (pid && pid !== process.pid && alive(pid))) {
+      if (held.has(file) || (pid && pid !== process.pid && isAlive(pid))) {
         throw new NoetlError(
           "CONFLICT",
           `the embedded database in ${dir} is in use by process ${pid || process.pid}; stop it first (or use PostgreSQL for several processes)`,
@@ -31,13 +32,4 @@ export async function acquireDirLock(dir: string): Promise<() => Promise<void>> 
     }
   }
   throw new NoetlError("CONFLICT", `cannot lock the embedded database in ${dir}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
