@@ -4,6 +4,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { buildConfig } from "../build.config.ts";
+import { sourcePatches } from "./patches.ts";
 
 const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
 
@@ -28,6 +29,7 @@ const result = await build({
     __NOETL_VERSION__: JSON.stringify(pkg.version),
   },
   logLevel: "warning",
+  plugins: [sourcePatches()],
 });
 // Assets (PGlite's wasm and data) beside the bundle, where `node dist/noetl.cjs` finds them.
 for (const asset of buildConfig.assets)

@@ -47,12 +47,12 @@ export async function startOutboxRelay(
   }
   const js = nc.jetstream();
 
+  // Publishing happens outside any transaction, so a NATS outage never holds a database
+  // connection or row locks; two servers may publish the same wake-up, which is harmless.
   const publishPending = async () => {
-    await store.transaction(async (tx) => {
-      const rows = await tx.takeOutbox(200);
-      for (const r of rows) await js.publish(r.subject, sc.encode(JSON.stringify(r.payload)));
-      await tx.markOutboxPublished(rows.map((r) => r.id));
-    });
+    const rows = await store.transaction((tx) => tx.takeOutbox(200));
+    for (const r of rows) await js.publish(r.subject, sc.encode(JSON.stringify(r.payload)));
+    if (rows.length > 0) await store.transaction((tx) => tx.markOutboxPublished(rows.map((r) => r.id)));
   };
 
   const stopped = (async () => {
