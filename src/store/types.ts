@@ -198,6 +198,10 @@ export interface Store {
   migrate(): Promise<SchemaReport>;
   validate(): Promise<SchemaReport>;
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** StoreTx.claimCommands as one statement of its own (autocommit). */
+  claimCommands: StoreTx["claimCommands"];
+  /** StoreTx.extendLease as one statement of its own (autocommit). */
+  extendLease: StoreTx["extendLease"];
   close(): Promise<void>;
 
   registerCatalog(entry: NewCatalogEntry): Promise<CatalogEntry>;

@@ -32,27 +32,37 @@ export async function persistDecision(
   const state = cached.state;
   const id = state.executionId;
   after.touched.add(id);
-  if (decision.events.length > 0) {
-    const stored = await tx.appendEvents(decision.events.map((e) => toNewEvent(id, e)));
-    if (stored.length > 0) cached.lastEventId = stored.at(-1)!.event_id;
-  }
-  await projectSteps(tx, id, decision.events, state.steps.slice(stepsBefore));
-
+  // The writes are independent: issue them together, so postgres.js pipelines them on the
+  // transaction's connection instead of paying one round trip each.
   const workerCommands = decision.commands.filter((c) => !isServerRun(c));
   const serverCommands = decision.commands.filter(isServerRun);
+  const writes: Promise<unknown>[] = [];
+  if (decision.events.length > 0) {
+    writes.push(
+      tx.appendEvents(decision.events.map((e) => toNewEvent(id, e))).then((stored) => {
+        if (stored.length > 0) cached.lastEventId = stored.at(-1)!.event_id;
+      }),
+    );
+  }
+  writes.push(projectSteps(tx, id, decision.events, state.steps.slice(stepsBefore)));
   if (workerCommands.length + serverCommands.length > 0) {
-    await tx.insertCommands([
-      ...workerCommands.map((c) => toRow(c)),
-      ...serverCommands.map((c) => toRow(c, SERVER)),
-    ]);
+    writes.push(
+      tx.insertCommands([
+        ...workerCommands.map((c) => toRow(c)),
+        ...serverCommands.map((c) => toRow(c, SERVER)),
+      ]),
+    );
   }
   if (workerCommands.length > 0) {
     after.notify = true;
     if (orch.deps.useOutbox) {
-      await tx.enqueueOutbox("noetl.commands.default", { execution_id: id, count: workerCommands.length });
+      writes.push(
+        tx.enqueueOutbox("noetl.commands.default", { execution_id: id, count: workerCommands.length }),
+      );
       after.outbox = true;
     }
   }
+  await Promise.all(writes);
   for (const c of serverCommands) await startChild(orch, tx, cached, c, after);
 
   const end = decision.events.find((e) =>
@@ -89,22 +99,26 @@ async function projectSteps(
   timings: { step: string; status: string; duration_ms: number }[],
 ): Promise<void> {
   let i = 0;
+  const writes: Promise<void>[] = [];
   for (const e of events) {
     if (e.type !== "step.exit" && e.type !== "step.skipped") continue;
     const timing = timings[i++];
     const result = (e.payload.result as Envelope | undefined) ?? { status: "skipped" };
     const ended = new Date(e.at);
-    await tx.recordStep({
-      execution_id: id,
-      step: e.step!,
-      iteration: -1,
-      status: timing?.status ?? (result.status === "error" ? "FAILED" : "COMPLETED"),
-      data: result.data,
-      error: result.error,
-      started_at: new Date(e.at - (timing?.duration_ms ?? 0)).toISOString(),
-      ended_at: ended.toISOString(),
-    });
+    writes.push(
+      tx.recordStep({
+        execution_id: id,
+        step: e.step!,
+        iteration: -1,
+        status: timing?.status ?? (result.status === "error" ? "FAILED" : "COMPLETED"),
+        data: result.data,
+        error: result.error,
+        started_at: new Date(e.at - (timing?.duration_ms ?? 0)).toISOString(),
+        ended_at: ended.toISOString(),
+      }),
+    );
   }
+  await Promise.all(writes);
 }
 
 async function startChild(orch: Orchestrator, tx: StoreTx, parent: Cached, cmd: Command, after: AfterCommit) {

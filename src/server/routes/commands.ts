@@ -91,9 +91,12 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
         try {
           for (;;) {
             if (gone.aborted) return c.json({ commands: [] });
-            const rows = await store.transaction((tx) =>
-              tx.claimCommands({ pool: b.pool, worker_id: b.worker_id, lease_ms: leaseMs, limit: b.limit }),
-            );
+            const rows = await store.claimCommands({
+              pool: b.pool,
+              worker_id: b.worker_id,
+              lease_ms: leaseMs,
+              limit: b.limit,
+            });
             const left = deadline - Date.now();
             if (rows.length > 0 || left <= 0 || deps.shutdown.aborted) {
               const commands = rows.map((r) => ({
@@ -124,7 +127,7 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
       handler: async (c) => {
         const id = pathParam(c, "id");
         const b = await jsonBody(c, HeartbeatBody);
-        const until = await store.transaction((tx) => tx.extendLease(id, b.lease_token, leaseMs));
+        const until = await store.extendLease(id, b.lease_token, leaseMs);
         if (!until)
           throw new NoetlError("CONFLICT", `the lease on command ${id} is no longer yours`, {
             code: "LEASE_LOST",
