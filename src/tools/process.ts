@@ -18,7 +18,8 @@ export interface ProcessSpec {
 }
 
 export interface ProcessResult {
-  end: "exit" | "timeout" | "cancelled" | "spawn_error";
+  /** "lost": only from the spawn server, when it died while the command ran. */
+  end: "exit" | "timeout" | "cancelled" | "spawn_error" | "lost";
   returncode: number;
   stdout: string;
   stderr: string;
@@ -27,10 +28,11 @@ export interface ProcessResult {
   spawnError?: NodeJS.ErrnoException;
 }
 
-const KILL_GRACE_MS = 2000;
+export const KILL_GRACE_MS = 2000;
 // After the main process exits, a backgrounded grandchild may keep the pipes open forever.
 const DRAIN_AFTER_EXIT_MS = 200;
-const MAX_CAPTURE = 16 * 1024 * 1024;
+export const MAX_CAPTURE = 16 * 1024 * 1024;
+export const truncatedNote = `\n[output truncated at ${MAX_CAPTURE} bytes]`;
 const isWindows = process.platform === "win32";
 
 export function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
@@ -124,7 +126,7 @@ function collector(
   return {
     text: () => {
       const s = chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      return truncated ? `${s}\n[output truncated at ${MAX_CAPTURE} bytes]` : s;
+      return truncated ? `${s}${truncatedNote}` : s;
     },
   };
 }

@@ -1,7 +1,9 @@
-// `shell`: runs `cmds` with bash (sh when bash is absent) in its own process group.
+// `shell`: runs `cmds` with bash (sh when bash is absent) in its own process group, forked by the
+// spawn server (spawner.ts) when it can be, else spawned directly.
 import { accessSync, constants, existsSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { runProcess } from "./process.ts";
+import { runViaSpawner } from "./spawner.ts";
 import type { Tool } from "./types.ts";
 import { abortOutcome, envString, fail, firstLines, isRecord, ok, secondsToMs } from "./util.ts";
 
@@ -53,15 +55,20 @@ export const shellTool: Tool = {
     const cwd =
       typeof config.cwd === "string" && config.cwd !== "" ? resolve(ctx.baseDir, config.cwd) : ctx.baseDir;
     const timeout = config.timeout_seconds ?? config.timeout;
-    const r = await runProcess({
-      file: findShell(),
-      args: ["-c", script],
-      env,
-      cwd,
-      signal: ctx.signal,
-      timeoutMs: secondsToMs(timeout),
-      onOutput: ctx.onOutput,
-    });
+    const shell = findShell();
+    const timeoutMs = secondsToMs(timeout);
+    // Live output needs pipes, so only the buffered case goes through the spawn server.
+    const r =
+      (!ctx.onOutput && (await runViaSpawner({ shell, script, env, cwd, signal: ctx.signal, timeoutMs }))) ||
+      (await runProcess({
+        file: shell,
+        args: ["-c", script],
+        env,
+        cwd,
+        signal: ctx.signal,
+        timeoutMs,
+        onOutput: ctx.onOutput,
+      }));
     const data = { returncode: r.returncode, stdout: r.stdout, stderr: r.stderr, duration_ms: r.durationMs };
     switch (r.end) {
       case "spawn_error":
@@ -70,6 +77,13 @@ export const shellTool: Tool = {
           : fail("config", `shell working directory does not exist: ${cwd}`);
       case "timeout":
         return fail("timeout", `shell command timed out after ${timeout}s`, { retryable: true }, data);
+      case "lost":
+        return fail(
+          "exception",
+          "the shell spawn server died while the command ran",
+          { retryable: true },
+          data,
+        );
       case "cancelled": {
         const o = abortOutcome(ctx.signal, "shell command");
         o.data = data;

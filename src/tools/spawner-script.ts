@@ -1,0 +1,141 @@
+// The bash side of the spawn server (see spawner.ts) and the request lines Node sends it.
+
+/**
+ * `$1` temp dir, `$2` the bash to exec; requests on stdin, wake-up bytes on fd 3.
+ * A job is ONE fork that execs `bash -c`, so $$, options, traps and SHLVL are exactly those of
+ * a direct `bash -c`; the server reaps it itself. Monitor mode (`set -m`) while forking gives
+ * every job its own process group (Node kills the group) and keeps SIGINT/SIGQUIT at their
+ * defaults in it (bash makes plain background jobs ignore them).
+ * Bash loses job statuses easily, which shapes the rest. Parsing code (eval, `.`, running a
+ * trap) drops finished jobs from the job table: only `wait PID` still knows them, so nothing is
+ * parsed after startup (requests are fields decoded by `printf %b`), and a sweep (`kill -0`
+ * fails: gone, `wait PID` has its status) runs before each `wait -n`. A signal that interrupts
+ * `wait` can lose a status for good, so the server is never signalled: while jobs run it blocks
+ * in `wait -n`, and a new request wakes it because Node also writes a byte to fd 3, which ends a
+ * helper subshell blocked reading it. Idle, it blocks in `read` on stdin. When two children end
+ * together, bash can still file one as reported behind `wait -n`'s back; Node then sees the job's
+ * process gone without an `E` and writes a byte, and the sweep finds it.
+ * Out: `S <id> <pid>` started, `F <id>` not started (bad cwd), `E <pid> <status>` ended,
+ * `H` a wake-up byte was used (Node keeps at most one unread: a full socket would block it).
+ * Names start with __nr_ because the jobs see the server's variables. Its stderr is /dev/null.
+ */
+export const SERVER_SCRIPT = `
+__nr_d=$1 __nr_b=$2 __nr_j=() __nr_eof= __nr_h=
+((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) || exit 99
+set +m +e +u
+# Request fields (space-separated, printf %b escapes): ID CWD SCRIPT [NAME=VALUE | -NAME]...
+__nr_r() {
+  printf -v __nr_c %b "\${__nr_f[1]}"
+  if [[ -d $__nr_c && -x $__nr_c ]]; then
+    set -m
+    { cd -P -- "$__nr_c" || exit 126
+      unset -v OLDPWD
+      for __nr_v in "\${__nr_f[@]:3}"; do
+        printf -v __nr_v %b "$__nr_v"
+        if [[ $__nr_v == -* ]]; then unset -v "\${__nr_v:1}"; else export -- "$__nr_v"; fi
+      done
+      printf -v __nr_s %b "\${__nr_f[2]}"
+      exec "$__nr_b" -c "$__nr_s"
+    } >"$__nr_d/$__nr_f.o" 2>"$__nr_d/$__nr_f.e" </dev/null 3<&- &
+    set +m; __nr_j[$!]=1; echo "S $__nr_f $!"
+  else echo "F $__nr_f"; fi
+}
+__nr_e() { unset -v "__nr_j[$1]"; echo "E $1 $2"; }
+# Is a request waiting? (after stdin's EOF, never: only the running jobs are left to reap)
+__nr_q() { [[ -z $__nr_eof ]] && read -t 0; }
+while :; do
+  if ((\${#__nr_j[@]})) && ! __nr_q; then
+    # \`wait PID\` marks every finished job as reported (so \`wait -n\` skips it): sweep until a
+    # pass needs none. A helper that ended without being waited for ate a byte: collect it too.
+    __nr_w=1
+    while [[ -n $__nr_w ]]; do
+      __nr_w=
+      [[ -n $__nr_h ]] && ! kill -0 "$__nr_h" && { wait "$__nr_h"; __nr_h= __nr_w=1; echo H; }
+      for __nr_p in "\${!__nr_j[@]}"; do
+        kill -0 "$__nr_p" || { wait "$__nr_p"; __nr_e "$__nr_p" $?; __nr_w=1; }
+      done
+    done
+    ((\${#__nr_j[@]})) && ! __nr_q || continue
+    if [[ -z $__nr_h && -z $__nr_eof ]]; then
+      { exec </dev/null >/dev/null; read -r -N 1 -u 3 __nr_x; } &
+      __nr_h=$!
+    fi
+    wait -n -p __nr_p; __nr_st=$?
+    if [[ \${__nr_p-} == "$__nr_h" ]]; then __nr_h=; echo H
+    elif [[ -n \${__nr_p-} && -n \${__nr_j[__nr_p]-} ]]; then __nr_e "$__nr_p" "$__nr_st"; fi
+    continue
+  fi
+  [[ $__nr_eof ]] && break
+  IFS=' ' read -r -a __nr_f || { __nr_eof=1; continue; }
+  # Long requests come through a file: bash reads a pipe one byte per syscall, a file in blocks.
+  [[ $__nr_f == @* ]] && IFS=' ' read -r -a __nr_f <"$__nr_d/\${__nr_f:1}.q"
+  __nr_r
+done
+exec rm -rf -- "$__nr_d"
+`;
+
+const ESCAPES: Record<string, string> = { "\\": "\\\\", " ": "\\x20", "\n": "\\n", "\t": "\\t" };
+
+/** One request field for `printf %b`: no spaces or control characters; UTF-8 passes through. */
+export function field(s: string): string {
+  return s.replace(
+    /[\\ \x01-\x1f\x7f]/g,
+    (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Read-only or dynamic in bash (assigning them fails or means something else), or the server's own.
+const SPECIAL =
+  /^(?:BASHOPTS|SHELLOPTS|BASH_(?:VERSINFO|VERSION|ARGV0|ARGC|ARGV|SUBSHELL|COMPAT|LINENO|SOURCE|CMDS|ALIASES|REMATCH|EXECUTION_STRING|COMMAND|XTRACEFD)|BASHPID|EUID|UID|PPID|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|FUNCNAME|GROUPS|DIRSTACK|EPOCHSECONDS|EPOCHREALTIME|OPTIND|__nr_.*)$/;
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The environment the server starts with: the caller's, minus what would change how the server
+ * itself behaves (startup files, shell options, exported functions that could shadow builtins).
+ * OLDPWD is left out because every job's `cd` rewrites it; jobs get it back from the request.
+ */
+export function serverEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined || k === "BASH_ENV" || k === "ENV" || k === "OLDPWD") continue;
+    if (k.startsWith("BASH_FUNC_") || SPECIAL.test(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * The changes that turn the server's environment into `env`, as request fields; undefined when
+ * they cannot be made from bash (invalid or special names, NUL bytes, a different SHLVL since
+ * `exec` adjusts it) and the caller must spawn directly.
+ */
+export function envArgs(env: Env, base: Record<string, string>): string[] | undefined {
+  const args: string[] = [];
+  if (env.SHLVL !== base.SHLVL) return undefined;
+  for (const k in env) {
+    const v = env[k];
+    if (v === undefined || base[k] === v) continue;
+    if (!NAME.test(k) || SPECIAL.test(k) || v.includes("\0")) return undefined;
+    args.push(field(`${k}=${v}`));
+  }
+  for (const k in base) {
+    if (env[k] !== undefined) continue;
+    if (!NAME.test(k) || SPECIAL.test(k)) return undefined;
+    args.push(`-${k}`);
+  }
+  return args;
+}
+
+/** One request line; undefined when the script cannot travel as a bash string. */
+export function requestLine(
+  id: number,
+  cwd: string,
+  script: string,
+  envArgList: string[],
+): string | undefined {
+  if (script.includes("\0") || cwd.includes("\0")) return undefined;
+  const extra = envArgList.length ? ` ${envArgList.join(" ")}` : "";
+  return `${id} ${field(cwd)} ${field(script)}${extra}\n`;
+}
