@@ -4,24 +4,9 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { httpTool } from "../../src/tools/http.ts";
 import { closeToolResources } from "../../src/tools/registry.ts";
-import type { ToolRunContext } from "../../src/tools/types.ts";
+import { toolContext } from "../support/tool-context.ts";
 
-function ctx(over: Partial<ToolRunContext> = {}): ToolRunContext {
-  const services = {
-    runPlaybook: () => Promise.reject(new Error("unused")),
-    runWorkbook: () => Promise.reject(new Error("unused")),
-    credential: () => Promise.reject(new Error("unused")),
-  };
-  return {
-    signal: new AbortController().signal,
-    input: {},
-    vars: {},
-    env: {},
-    baseDir: ".",
-    services,
-    ...over,
-  };
-}
+const ctx = toolContext;
 
 let server: Server;
 let url = "";

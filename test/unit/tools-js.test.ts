@@ -2,23 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { jsTool } from "../../src/tools/js.ts";
 import type { ToolRunContext } from "../../src/tools/types.ts";
+import { toolContext } from "../support/tool-context.ts";
 
-function ctx(over: Partial<ToolRunContext> = {}): ToolRunContext {
-  const services = {
-    runPlaybook: () => Promise.reject(new Error("unused")),
-    runWorkbook: () => Promise.reject(new Error("unused")),
-    credential: () => Promise.reject(new Error("unused")),
-  };
-  return {
-    signal: new AbortController().signal,
-    input: {},
-    vars: {},
-    env: {},
-    baseDir: ".",
-    services,
-    ...over,
-  };
-}
+const ctx = toolContext;
 
 const run = (code: string, over: Partial<ToolRunContext> = {}, extra: Record<string, unknown> = {}) =>
   jsTool.run({ code, ...extra }, ctx(over));

@@ -3,22 +3,10 @@ import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { pythonTool } from "../../src/tools/python.ts";
 import type { ToolRunContext } from "../../src/tools/types.ts";
+import { toolContext } from "../support/tool-context.ts";
 
 function ctx(over: Partial<ToolRunContext> = {}): ToolRunContext {
-  const services = {
-    runPlaybook: () => Promise.reject(new Error("unused")),
-    runWorkbook: () => Promise.reject(new Error("unused")),
-    credential: () => Promise.reject(new Error("unused")),
-  };
-  return {
-    signal: new AbortController().signal,
-    input: {},
-    vars: {},
-    env: process.env,
-    baseDir: ".",
-    services,
-    ...over,
-  };
+  return toolContext({ env: process.env, ...over });
 }
 
 const python = process.env.NOETL_PYTHON || "python3";

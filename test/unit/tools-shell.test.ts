@@ -6,25 +6,13 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { shellTool } from "../../src/tools/shell.ts";
 import type { ToolRunContext } from "../../src/tools/types.ts";
+import { toolContext } from "../support/tool-context.ts";
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), "noetl-shell-")));
 after(() => rmSync(base, { recursive: true, force: true }));
 
 function ctx(over: Partial<ToolRunContext> = {}): ToolRunContext {
-  const services = {
-    runPlaybook: () => Promise.reject(new Error("unused")),
-    runWorkbook: () => Promise.reject(new Error("unused")),
-    credential: () => Promise.reject(new Error("unused")),
-  };
-  return {
-    signal: new AbortController().signal,
-    input: {},
-    vars: {},
-    env: process.env,
-    baseDir: base,
-    services,
-    ...over,
-  };
+  return toolContext({ env: process.env, baseDir: base, ...over });
 }
 
 /** Processes still running with this exact command line (zombies show as `[sleep] <defunct>`). */
