@@ -7,15 +7,9 @@ import { formatUptime, type ProcessStatus, probe, processStatus, stopProcess } f
 import { processFiles, workerNames } from "../process/pidfile";
 import { startDetached } from "../process/start";
 import { usageError } from "./exit";
+import type { WorkerRunOptions } from "./worker-run";
 
-export interface WorkerCommandOptions {
-  name?: string;
-  concurrency?: string | number;
-  pool?: string;
-  serverUrl?: string;
-  host?: string;
-  port?: string | number;
-  token?: string;
+export interface WorkerCommandOptions extends WorkerRunOptions {
   force?: boolean;
   all?: boolean;
   json?: boolean;

@@ -1,8 +1,8 @@
 // The local driver: the engine, the executor and an in-memory event list, in one process.
-import { randomUUID } from "node:crypto";
 import { dirname } from "node:path";
 import { cancel, decide, start } from "../engine/engine";
 import type { Command, EngineEvent, ExecutionState, StepTiming } from "../engine/types";
+import { newExecutionId } from "../ids";
 import type { Playbook } from "../playbook/schema";
 import type { ToolOutcome, ToolServices } from "../tools/types";
 import { type CallEvent, executeCommand } from "./executor";
@@ -27,11 +27,6 @@ export interface RunSummary {
   result: unknown;
   error?: string;
   steps: StepTiming[];
-}
-
-export function newExecutionId(): string {
-  // Strings, not 64-bit numbers: JavaScript clients lose precision on large integers.
-  return randomUUID().replaceAll("-", "").slice(0, 20);
 }
 
 export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {

@@ -4,6 +4,7 @@ import { after, describe, test } from "node:test";
 import { postgresTool } from "../../src/tools/postgres.ts";
 import { closeToolResources } from "../../src/tools/registry.ts";
 import type { ToolRunContext } from "../../src/tools/types.ts";
+import { toolContext } from "../support/tool-context.ts";
 
 const DSN = process.env.NOETL_TEST_PG ?? "postgres://127.0.0.1:5432/test";
 const { hostname, port } = new URL(DSN);
@@ -37,15 +38,7 @@ function ctx(over: Partial<ToolRunContext> = {}): ToolRunContext {
       return { db_conn_string: DSN };
     },
   };
-  return {
-    signal: new AbortController().signal,
-    input: {},
-    vars: {},
-    env: {},
-    baseDir: ".",
-    services,
-    ...over,
-  };
+  return toolContext({ services, ...over });
 }
 
 after(() => closeToolResources());

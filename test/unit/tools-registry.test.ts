@@ -11,6 +11,7 @@ import {
   toolKinds,
 } from "../../src/tools/registry.ts";
 import type { ToolOutcome, ToolRunContext, ToolServices } from "../../src/tools/types.ts";
+import { toolContext } from "../support/tool-context.ts";
 
 const toolsDir = join(import.meta.dirname, "../../src/tools");
 const calls: unknown[][] = [];
@@ -33,15 +34,7 @@ const services: ToolServices = {
 };
 
 function ctx(over: Partial<ToolRunContext> = {}): ToolRunContext {
-  return {
-    signal: new AbortController().signal,
-    input: {},
-    vars: {},
-    env: {},
-    baseDir: ".",
-    services,
-    ...over,
-  };
+  return toolContext({ services, ...over });
 }
 
 async function run(

@@ -2,10 +2,10 @@
 // transaction under the execution's lock: append the incoming event, let the engine decide,
 // append what it decided, insert the new commands, update the projections (step results,
 // execution status) and queue the notifications. Workers are woken only after the commit.
-import { randomUUID } from "node:crypto";
 import { decide, cancel as engineCancel, start as engineStart } from "../../engine/engine";
 import type { CommandReport, Decision, EngineEvent } from "../../engine/types";
 import { NoetlError } from "../../errors";
+import { newExecutionId } from "../../ids";
 import type { Playbook } from "../../playbook/schema";
 import type { CatalogEntry, Store, StoreTx } from "../../store/types";
 import { type AfterCommit, persistDecision } from "./persist";
@@ -41,10 +41,6 @@ export interface IncomingEvent {
 export type ReportOutcome = "accepted" | "duplicate" | "rejected";
 
 const TERMINAL = new Set(["command.completed", "command.failed"]);
-
-export function newExecutionId(): string {
-  return randomUUID().replaceAll("-", "").slice(0, 20);
-}
 
 export class Orchestrator {
   readonly cache = new StateCache();

@@ -3,9 +3,10 @@
 // execution that has a parent ends, reports to the parent's waiting command.
 import { flattenContext } from "../../engine/context";
 import type { Command, Decision, EngineEvent, Envelope } from "../../engine/types";
+import { newExecutionId } from "../../ids";
 import type { NewCommand, StoreTx } from "../../store/types";
 import { childRequest, isServerRun } from "./children";
-import { newExecutionId, type Orchestrator, toNewEvent } from "./orchestrator";
+import { type Orchestrator, toNewEvent } from "./orchestrator";
 import type { Cached } from "./state-cache";
 
 export interface AfterCommit {
