@@ -12,6 +12,8 @@ const ADMIN = process.env.NOETL_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:54
 const NATS = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LOOP_ITEMS = Number(process.env.BENCH_LOOP_ITEMS ?? 10_000);
+/** Comma-separated subset of seq,loop,pgboss (default: all), for profiling one part. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? "seq,loop,pgboss").split(","));
 const cli = join(process.cwd(), "dist", "noetl.cjs");
 const children: ChildProcess[] = [];
 const home = mkdtempSync(join(tmpdir(), "noetl-bench-"));
@@ -31,7 +33,9 @@ function freePort(): Promise<number> {
 }
 
 function start(args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [cli, ...args], {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server and workers.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
     env: { ...process.env, NOETL_HOME: home, NOETL_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -154,37 +158,45 @@ async function main(): Promise<void> {
     start(["worker", "run", "--name", "bench1", "--concurrency", "8"], env);
     for (const y of [sequential(40), parallelLoop(LOOP_ITEMS)])
       await api(base, "POST", "/api/catalog/register", y, "application/yaml");
-    await runOnce(base, "bench/seq40", 60_000); // warm-up
-    const runs: number[] = [];
-    for (let r = 0; r < RUNS; r++) runs.push(await runOnce(base, "bench/seq40", 60_000));
-    const seq = median(runs);
-    rows.push([
-      "distributed: 40 sequential noop steps, 1 worker",
-      `${(seq / 40).toFixed(2)} ms per step`,
-      "target ≤ 5 ms; Windmill 9.8, Temporal 19, Hatchet 31 (4 vCPU)",
-    ]);
+    let seq = Number.NaN;
+    if (PARTS.has("seq")) {
+      await runOnce(base, "bench/seq40", 60_000); // warm-up
+      const runs: number[] = [];
+      for (let r = 0; r < RUNS; r++) runs.push(await runOnce(base, "bench/seq40", 60_000));
+      seq = median(runs);
+      rows.push([
+        "distributed: 40 sequential noop steps, 1 worker",
+        `${(seq / 40).toFixed(2)} ms per step`,
+        "target ≤ 5 ms; Windmill 9.8, Temporal 19, Hatchet 31 (4 vCPU)",
+      ]);
+    }
 
-    start(["worker", "run", "--name", "bench2", "--concurrency", "8"], env);
-    await sleep(500);
-    const loopMs = await runOnce(base, "bench/fan", 600_000);
-    const stepsPerS = LOOP_ITEMS / (loopMs / 1000);
-    rows.push([
-      `distributed: parallel loop of ${LOOP_ITEMS} noop items, 2 workers`,
-      `${stepsPerS.toFixed(0)} steps/s`,
-      "target ≥ 2,000 steps/s",
-    ]);
+    let stepsPerS = Number.NaN;
+    if (PARTS.has("loop")) {
+      start(["worker", "run", "--name", "bench2", "--concurrency", "8"], env);
+      await sleep(500);
+      const loopMs = await runOnce(base, "bench/fan", 600_000);
+      stepsPerS = LOOP_ITEMS / (loopMs / 1000);
+      rows.push([
+        `distributed: parallel loop of ${LOOP_ITEMS} noop items, 2 workers`,
+        `${stepsPerS.toFixed(0)} steps/s`,
+        "target ≥ 2,000 steps/s",
+      ]);
+    }
 
-    const boss = await pgBoss();
-    rows.push([
-      "pg-boss 10: 40 chained jobs (notifyWorker)",
-      `${boss.hop.toFixed(2)} ms per hop`,
-      `noetl is ${(boss.hop / (seq / 40)).toFixed(2)} × pg-boss`,
-    ]);
-    rows.push([
-      `pg-boss 10: drain ${LOOP_ITEMS} jobs, 2 workers, batch 50`,
-      `${boss.drain.toFixed(0)} jobs/s`,
-      `noetl is ${(stepsPerS / boss.drain).toFixed(2)} × pg-boss (target ≥ 1 ×)`,
-    ]);
+    if (PARTS.has("pgboss")) {
+      const boss = await pgBoss();
+      rows.push([
+        "pg-boss 10: 40 chained jobs (notifyWorker)",
+        `${boss.hop.toFixed(2)} ms per hop`,
+        `noetl is ${(boss.hop / (seq / 40)).toFixed(2)} × pg-boss`,
+      ]);
+      rows.push([
+        `pg-boss 10: drain ${LOOP_ITEMS} jobs, 2 workers, batch 50`,
+        `${boss.drain.toFixed(0)} jobs/s`,
+        `noetl is ${(stepsPerS / boss.drain).toFixed(2)} × pg-boss (target ≥ 1 ×)`,
+      ]);
+    }
   } finally {
     for (const c of children) c.kill("SIGTERM");
     await sleep(1500);

@@ -49,17 +49,21 @@ export async function serverRunCommand(opts: ServerOptions): Promise<number> {
     releasers.push(() => store.close());
     const shutdown = new AbortController();
     releasers.push(() => shutdown.abort());
-    const relay = config.natsUrl ? await startRelay(store, config.natsUrl, shutdown.signal, log) : undefined;
+    // The wake-up listener needs the signal and the orchestrator needs the publisher.
+    let wakeClaims = () => {};
+    const wakeups = config.natsUrl
+      ? await startWakeups(config.natsUrl, () => wakeClaims(), shutdown.signal, log)
+      : undefined;
     const { orchestrator, workSignal } = orchestration.createOrchestration(store, {
       leaseMs: config.leaseMs,
-      useOutbox: Boolean(relay),
-      onOutbox: relay?.kick,
+      onPending: wakeups?.publish,
     });
+    wakeClaims = () => workSignal.notify();
     const sweeper = orchestration.startSweeper(orchestrator, shutdown.signal, log);
     releasers.push(async () => {
       shutdown.abort();
       await sweeper;
-      await relay?.stopped;
+      await wakeups?.stopped;
     });
     const app = createApp({
       orchestrator,
@@ -104,14 +108,14 @@ export async function serverRunCommand(opts: ServerOptions): Promise<number> {
   }
 }
 
-async function startRelay(
-  store: import("../store/types").Store,
+async function startWakeups(
   url: string,
+  onRemoteWork: () => void,
   stop: AbortSignal,
   log: (line: string) => void,
 ) {
-  const { startOutboxRelay } = await import("../server/relay");
-  return startOutboxRelay(store, url, stop, log);
+  const { startWakeups: start } = await import("../server/wakeups");
+  return start(url, onRemoteWork, stop, log);
 }
 
 function warnings(config: ReturnType<typeof loadConfig>, host: string, logger: Logger): void {

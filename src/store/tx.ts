@@ -94,18 +94,18 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
     },
 
     async insertCommands(commands) {
-      if (commands.length === 0) return [];
-      const rows = await sql.query(
+      if (commands.length === 0) return;
+      // A command handed straight to a waiting worker is inserted already leased (lease_ms set).
+      await sql.query(
         `INSERT INTO noetl.command (command_id, execution_id, step, iteration, attempt, pool, payload, status,
-                                    worker_id, lease_token)
+                                    worker_id, lease_token, lease_until)
          SELECT x->>'command_id', x->>'execution_id', x->>'step', (x->>'iteration')::int,
                 COALESCE((x->>'attempt')::int, 1), COALESCE(x->>'pool', 'default'), x->'payload',
-                COALESCE(x->>'status', 'PENDING'), x->>'worker_id', x->>'lease_token'
-           FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, ord) ORDER BY ord
-         RETURNING *`,
+                COALESCE(x->>'status', 'PENDING'), x->>'worker_id', x->>'lease_token',
+                now() + make_interval(secs => (x->>'lease_ms')::float8 / 1000)
+           FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(x, ord) ORDER BY ord`,
         [json(commands)],
       );
-      return rows.map(toCommand).sort(bySeq);
     },
 
     async claimCommands(req) {
@@ -140,12 +140,28 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
       return rows.length > 0;
     },
 
-    async eventExists(commandId, attempt, type) {
+    async finishCommands(items) {
+      if (items.length === 0) return new Set();
       const rows = await sql.query(
-        "SELECT 1 FROM noetl.event WHERE command_id = $1 AND attempt = $2 AND type = $3 LIMIT 1",
-        [commandId, attempt, type],
+        `UPDATE noetl.command c SET status = x.status, lease_until = NULL, updated_at = now()
+           FROM jsonb_to_recordset($1::text::jsonb) AS x(command_id text, lease_token text, status text)
+          WHERE c.command_id = x.command_id AND c.lease_token = x.lease_token
+            AND c.status IN ('CLAIMED', 'RUNNING')
+          RETURNING c.command_id, c.lease_token`,
+        [json(items)],
       );
-      return rows.length > 0;
+      return new Set(rows.map((r) => leaseKey(String(r.command_id), String(r.lease_token))));
+    },
+
+    async loggedReports(items) {
+      if (items.length === 0) return new Set();
+      const rows = await sql.query(
+        `SELECT e.command_id, e.attempt, e.type
+           FROM noetl.event e JOIN jsonb_to_recordset($1::text::jsonb) AS x(command_id text, attempt int, type text)
+             ON e.command_id = x.command_id AND e.attempt = x.attempt AND e.type = x.type`,
+        [json(items)],
+      );
+      return new Set(rows.map((r) => reportKey(String(r.command_id), Number(r.attempt), String(r.type))));
     },
 
     async allEvents(executionId) {
@@ -206,21 +222,6 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
       return rows.map(toCommand).sort(bySeq);
     },
 
-    async takeOutbox(limit) {
-      const rows = await sql.query(
-        `SELECT id, subject, payload FROM noetl.outbox WHERE published_at IS NULL
-          ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1`,
-        [limit],
-      );
-      return rows.map((r) => ({ id: str(r.id), subject: String(r.subject), payload: r.payload }));
-    },
-
-    async markOutboxPublished(ids) {
-      if (ids.length > 0)
-        await sql.query("UPDATE noetl.outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [ids]);
-      await sql.query("DELETE FROM noetl.outbox WHERE created_at < now() - interval '1 minute'");
-    },
-
     async extendLease(commandId, leaseToken, leaseMs) {
       const [r] = await sql.query(
         `UPDATE noetl.command SET lease_until = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
@@ -230,14 +231,17 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
       );
       return r ? iso(r.lease_until) : undefined;
     },
-
-    async enqueueOutbox(subject, payload) {
-      await sql.query("INSERT INTO noetl.outbox (subject, payload) VALUES ($1, $2::text::jsonb)", [
-        subject,
-        json(payload ?? {}),
-      ]);
-    },
   };
+}
+
+/** How finishCommands names a finished lease. */
+export function leaseKey(commandId: string, leaseToken: string): string {
+  return `${commandId}#${leaseToken}`;
+}
+
+/** How loggedReports names a report. */
+export function reportKey(commandId: string, attempt: number, type: string): string {
+  return `${commandId}#${attempt}#${type}`;
 }
 
 function toCommand(r: Row): CommandRecord & { seq: bigint } {

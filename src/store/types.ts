@@ -107,9 +107,23 @@ export interface CommandRecord {
 }
 export type NewCommand = Pick<CommandRecord, "command_id" | "execution_id" | "step" | "payload"> &
   Partial<Pick<CommandRecord, "iteration" | "pool" | "attempt" | "worker_id" | "lease_token">> & {
-    /** PENDING (claimable) unless the server runs it itself. */
-    status?: "PENDING" | "RUNNING";
+    /**
+     * PENDING (claimable); RUNNING when the server runs it itself; CLAIMED when it is handed
+     * straight to a waiting worker, with `lease_ms`.
+     */
+    status?: "PENDING" | "RUNNING" | "CLAIMED";
+    lease_ms?: number;
   };
+export interface FinishRequest {
+  command_id: string;
+  lease_token: string;
+  status: "COMPLETED" | "FAILED";
+}
+export interface ReportId {
+  command_id: string;
+  attempt: number;
+  type: string;
+}
 export interface ClaimRequest {
   pool: string;
   worker_id: string;
@@ -158,14 +172,15 @@ export interface StoreTx {
   /** Appends in order; a repeat of (command_id, attempt, type) is skipped and not returned. */
   appendEvents(events: NewEvent[]): Promise<EventRecord[]>;
   recordStep(r: StepResult): Promise<void>;
-  insertCommands(commands: NewCommand[]): Promise<CommandRecord[]>;
+  insertCommands(commands: NewCommand[]): Promise<void>;
   /** Leases up to `limit` pending commands of a pool (FOR UPDATE SKIP LOCKED). */
   claimCommands(req: ClaimRequest): Promise<CommandRecord[]>;
   /** Fenced by the lease token: false when the lease is foreign or the command already finished. */
   finishCommand(commandId: string, leaseToken: string, status: "COMPLETED" | "FAILED"): Promise<boolean>;
-  enqueueOutbox(subject: string, payload: unknown): Promise<void>;
-  /** Whether a report (command_id, attempt, type) is already in the log. */
-  eventExists(commandId: string, attempt: number, type: string): Promise<boolean>;
+  /** finishCommand for many: answers the leases that matched, as `leaseKey(command_id, lease_token)`. */
+  finishCommands(items: FinishRequest[]): Promise<Set<string>>;
+  /** Which of these reports are already in the log, as `reportKey(command_id, attempt, type)`. */
+  loggedReports(items: ReportId[]): Promise<Set<string>>;
   allEvents(executionId: string): Promise<EventRecord[]>;
   /** The normalised playbook an execution runs (from its catalog entry). */
   executionSource(executionId: string): Promise<{ doc: unknown } | undefined>;
@@ -177,10 +192,6 @@ export interface StoreTx {
   parentCommand(executionId: string): Promise<{ execution_id: string; command_id: string } | undefined>;
   /** Expired leases → PENDING with attempt + 1 and no token; returns the re-issued commands. */
   reissueExpired(limit: number): Promise<CommandRecord[]>;
-  /** Unpublished outbox rows, locked for this transaction (SKIP LOCKED: relays on several servers share). */
-  takeOutbox(limit: number): Promise<{ id: string; subject: string; payload: unknown }[]>;
-  /** Marks rows published and forgets wake-ups older than a minute (they only ever said "there is work"). */
-  markOutboxPublished(ids: string[]): Promise<void>;
   /** Extends a live lease; undefined when the token is not the command's current one. */
   extendLease(commandId: string, leaseToken: string, leaseMs: number): Promise<string | undefined>;
 }

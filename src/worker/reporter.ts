@@ -1,8 +1,11 @@
 // Sends command events to the server in batches: progress events wait up to FLUSH_MS to travel
 // together, a terminal report leaves at once (the next step cannot start before it lands).
-// One batch is in flight at a time, so a command's events arrive in the order they happened.
-// A batch is retried until the server acknowledges it: a server restart delays reports, it
-// never loses them. The only reports dropped are those the server refuses for a lost lease.
+// Up to two batches are in flight: a report does not wait for the previous batch's answer
+// (which often arrives just after the next command), while under load reports still gather
+// into batches behind them. A command's events never overtake each other: while one of its
+// events is in flight, the rest wait. A batch is retried until the server acknowledges it: a
+// server restart delays reports, it never loses them. The only reports dropped are those the
+// server refuses for a lost lease.
 import type { Logger } from "../log";
 import { type Api, ApiError, backoffMs, isLeaseLost, pause, within } from "./client";
 
@@ -19,12 +22,17 @@ const FLUSH_MS = 20;
 /** The server takes at most 1,000 events per batch. */
 const MAX_BATCH = 500;
 
+/** Batches in flight at once. */
+const MAX_IN_FLIGHT = 2;
+
 export class Reporter {
   private queue: WorkerEvent[] = [];
   /** Terminal reports waiting in the queue: while there are any, nothing waits for the timer. */
   private terminals = 0;
   private timer: NodeJS.Timeout | undefined;
-  private sending: Promise<void> | undefined;
+  private inFlight = 0;
+  /** Commands with events in a batch in flight: their later events wait for it. */
+  private readonly busy = new Map<string, number>();
   private idle: Array<() => void> = [];
   /** Aborted to cut a retry pause short when the worker gives up waiting. */
   private readonly giveUp = new AbortController();
@@ -47,7 +55,7 @@ export class Reporter {
 
   /** Resolves once everything pushed so far is acknowledged (true), or after `ms` (false). */
   async drain(ms: number): Promise<boolean> {
-    if (this.queue.length === 0 && !this.sending) return true;
+    if (this.queue.length === 0 && this.inFlight === 0) return true;
     const done = new Promise<void>((resolve) => this.idle.push(resolve));
     this.flushNow();
     const ok = await within(done, ms);
@@ -59,7 +67,7 @@ export class Reporter {
   }
 
   private schedule(): void {
-    if (this.sending) return; // the running flush picks new events up when it is done
+    if (this.inFlight >= MAX_IN_FLIGHT) return; // a batch coming back picks new events up
     if (this.terminals > 0) this.flushNow();
     else
       this.timer ??= setTimeout(() => {
@@ -76,12 +84,35 @@ export class Reporter {
   }
 
   private start(): void {
-    if (this.sending) return;
-    if (this.queue.length === 0) return this.notifyIdle();
-    this.sending = this.sendQueued().finally(() => {
-      this.sending = undefined;
-      if (this.queue.length > 0) this.schedule();
-      else this.notifyIdle();
+    if (this.inFlight >= MAX_IN_FLIGHT) return;
+    const batch: WorkerEvent[] = [];
+    const rest: WorkerEvent[] = [];
+    const held = new Set<string>();
+    for (const e of this.queue) {
+      const free = !this.busy.has(e.command_id) && !held.has(e.command_id);
+      if (free && batch.length < MAX_BATCH) batch.push(e);
+      else {
+        rest.push(e);
+        held.add(e.command_id);
+      }
+    }
+    if (batch.length === 0) {
+      if (this.queue.length === 0 && this.inFlight === 0) this.notifyIdle();
+      return;
+    }
+    this.queue = rest;
+    this.terminals -= batch.filter(isTerminal).length;
+    for (const e of batch) this.busy.set(e.command_id, (this.busy.get(e.command_id) ?? 0) + 1);
+    this.inFlight++;
+    void this.deliver(batch).finally(() => {
+      this.inFlight--;
+      for (const e of batch) {
+        const n = this.busy.get(e.command_id)! - 1;
+        if (n === 0) this.busy.delete(e.command_id);
+        else this.busy.set(e.command_id, n);
+      }
+      if (this.queue.length > 0 && !this.giveUp.signal.aborted) this.schedule();
+      else if (this.inFlight === 0) this.notifyIdle();
     });
   }
 
@@ -89,15 +120,6 @@ export class Reporter {
     const waiting = this.idle;
     this.idle = [];
     for (const w of waiting) w();
-  }
-
-  private async sendQueued(): Promise<void> {
-    while (this.queue.length > 0 && !this.giveUp.signal.aborted) {
-      const batch = this.queue.slice(0, MAX_BATCH);
-      await this.deliver(batch);
-      this.queue.splice(0, batch.length);
-      this.terminals -= batch.filter(isTerminal).length;
-    }
   }
 
   private async deliver(events: WorkerEvent[]): Promise<void> {

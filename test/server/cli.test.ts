@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { MIGRATIONS } from "../../src/store/migrations/index";
 
 const BUNDLE = resolve("dist/noetl.cjs");
 const hello = readFileSync(new URL("./fixtures/hello.yaml", import.meta.url), "utf8");
@@ -112,7 +113,7 @@ describe("noetl server run / db (built bundle)", () => {
     ]) {
       const r = noetl(args);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /schema noetl is at version 1/);
+      assert.match(r.stdout, new RegExp(`schema noetl is at version ${MIGRATIONS.length}\\b`));
     }
     const json = noetl(["db", "validate", "--json"]);
     assert.equal(JSON.parse(json.stdout).ok, true);

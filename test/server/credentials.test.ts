@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { TABLES } from "../../src/store/migrations/index";
 import { backends } from "../store/backends";
 import { errorCode, type Harness, harness } from "./harness";
 
@@ -117,16 +118,7 @@ for (const backend of await backends()) {
 async function dumpDatabase(h: Harness): Promise<string[]> {
   // Every row of every table of schema noetl as JSON text (bytea appears as hex).
   const rows: string[] = [];
-  for (const t of [
-    "catalog",
-    "execution",
-    "event",
-    "step_result",
-    "command",
-    "outbox",
-    "credential",
-    "worker",
-  ]) {
+  for (const t of TABLES) {
     const found = await h.sql.query<{ j: string }>(`SELECT row_to_json(x)::text AS j FROM noetl.${t} x`);
     rows.push(...found.map((r) => r.j));
   }

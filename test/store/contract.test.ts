@@ -1,8 +1,12 @@
 // One contract, every backend: the same assertions against PGlite and PostgreSQL.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Store } from "../../src/store/types";
+import { MIGRATIONS } from "../../src/store/migrations/index";
+import { leaseKey, reportKey } from "../../src/store/tx";
+import type { CommandRecord, Store } from "../../src/store/types";
 import { backends } from "./backends";
+
+const LATEST = MIGRATIONS.length;
 
 for (const backend of await backends()) {
   describe(`store contract: ${backend.name}`, { skip: backend.skip }, () => {
@@ -15,7 +19,7 @@ for (const backend of await backends()) {
       const [a, b] = await Promise.all([store.migrate(), store.migrate()]);
       assert.equal(a.ok && b.ok, true);
       const v = await store.validate();
-      assert.deepEqual([v.ok, v.version, v.expected, v.missing_tables], [true, 1, 1, []]);
+      assert.deepEqual([v.ok, v.version, v.expected, v.missing_tables], [true, LATEST, LATEST, []]);
     });
 
     it("gives each registration of a path the next version, even when racing", async () => {
@@ -175,34 +179,27 @@ for (const backend of await backends()) {
         store.transaction(async (tx) => {
           await tx.createExecution({ execution_id: "doomed", status: "RUNNING" });
           await tx.appendEvents([{ execution_id: "doomed", type: "x", payload: {} }]);
-          await tx.enqueueOutbox("noetl.wake", { pool: "default" });
+          await tx.insertCommands([
+            { command_id: "doomed.1", execution_id: "doomed", step: "s", payload: {} },
+          ]);
           throw new Error("boom");
         }),
         /boom/,
       );
       assert.equal(await store.getExecution("doomed"), undefined);
       assert.deepEqual(await store.listEvents("doomed", { limit: 10 }), []);
+      assert.equal((await store.statusCounts()).commands.PENDING, undefined);
     });
 
     it("claims each pending command once and fences reports by lease token", async () => {
-      const cmds = await store.transaction((tx) =>
-        tx.insertCommands(
-          [1, 2, 3].map((i) => ({
-            command_id: `x1.${i}`,
-            execution_id: "x1",
-            step: `s${i}`,
-            payload: { tasks: [{ kind: "noop" }], context: { i } },
-          })),
-        ),
-      );
-      assert.deepEqual(
-        cmds.map((c) => [c.status, c.attempt]),
-        [
-          ["PENDING", 1],
-          ["PENDING", 1],
-          ["PENDING", 1],
-        ],
-      );
+      const cmds = [1, 2, 3].map((i) => ({
+        command_id: `x1.${i}`,
+        execution_id: "x1",
+        step: `s${i}`,
+        payload: { tasks: [{ kind: "noop" }], context: { i } },
+      }));
+      await store.transaction((tx) => tx.insertCommands(cmds));
+      assert.deepEqual((await store.statusCounts()).commands, { PENDING: 3 });
       const claim = (w: string) =>
         store.transaction((tx) =>
           tx.claimCommands({ pool: "default", worker_id: w, lease_ms: 30_000, limit: 2 }),
@@ -277,21 +274,60 @@ for (const backend of await backends()) {
       );
     });
 
-    it("hands each outbox message to one relay until it is marked published", async () => {
-      await store.transaction(async (tx) => {
-        await tx.enqueueOutbox("noetl.commands.default", { n: 1 });
-        await tx.enqueueOutbox("noetl.commands.default", { n: 2 });
-      });
-      const taken = await store.transaction(async (tx) => {
-        const mine = await tx.takeOutbox(10);
-        await tx.markOutboxPublished(mine.map((m) => m.id));
-        return mine;
-      });
-      assert.deepEqual(
-        taken.map((m) => m.payload),
-        [{ n: 1 }, { n: 2 }],
+    it("finishes many leases in one call and tells which reports are logged", async () => {
+      await store.transaction((tx) =>
+        tx.insertCommands([
+          { command_id: "x2.1", execution_id: "x2", step: "a", payload: {}, pool: "many" },
+          { command_id: "x2.2", execution_id: "x2", step: "b", payload: {}, pool: "many" },
+          // Handed straight to a worker: inserted already leased.
+          {
+            command_id: "x2.3",
+            execution_id: "x2",
+            step: "c",
+            payload: {},
+            pool: "many",
+            status: "CLAIMED",
+            worker_id: "w9",
+            lease_token: "t3",
+            lease_ms: 30_000,
+          },
+        ]),
       );
-      assert.deepEqual(await store.transaction((tx) => tx.takeOutbox(10)), []);
+      const leased = await store.transaction((tx) =>
+        tx.claimCommands({ pool: "many", worker_id: "w1", lease_ms: 30_000, limit: 10 }),
+      );
+      assert.deepEqual(
+        leased.map((c) => c.command_id),
+        ["x2.1", "x2.2"],
+      );
+      const [one, two] = leased as [CommandRecord, CommandRecord];
+      const finished = await store.transaction((tx) =>
+        tx.finishCommands([
+          { command_id: one.command_id, lease_token: one.lease_token!, status: "COMPLETED" },
+          { command_id: two.command_id, lease_token: "stale", status: "COMPLETED" },
+          { command_id: "x2.3", lease_token: "t3", status: "FAILED" },
+        ]),
+      );
+      assert.deepEqual(
+        [...finished].sort(),
+        [leaseKey(one.command_id, one.lease_token!), leaseKey("x2.3", "t3")].sort(),
+      );
+      // The hand-off lease expires like a claimed one: the sweeper sees it.
+      const counts = await store.statusCounts();
+      assert.equal(counts.commands.FAILED, 1);
+      await store.transaction((tx) =>
+        tx.appendEvents([
+          { execution_id: "x2", type: "command.completed", command_id: "x2.1", attempt: 1, payload: {} },
+        ]),
+      );
+      const logged = await store.transaction((tx) =>
+        tx.loggedReports([
+          { command_id: "x2.1", attempt: 1, type: "command.completed" },
+          { command_id: "x2.1", attempt: 2, type: "command.completed" },
+          { command_id: "x2.2", attempt: 1, type: "command.completed" },
+        ]),
+      );
+      assert.deepEqual([...logged], [reportKey("x2.1", 1, "command.completed")]);
     });
 
     it("keeps one row per worker, refreshed by heartbeats", async () => {

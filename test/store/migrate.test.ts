@@ -2,8 +2,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { NoetlError } from "../../src/errors";
+import { MIGRATIONS } from "../../src/store/migrations/index";
 import { openStore } from "../../src/store/open";
 import { createTestDatabase, freshPglite, probePostgres } from "./backends";
+
+const LATEST = MIGRATIONS.length;
 
 const pgSkip = await probePostgres();
 
@@ -14,7 +17,7 @@ describe("migrations on PostgreSQL", { skip: pgSkip }, () => {
     const stores = await Promise.all([1, 2, 3].map(() => openStore(db, { unchecked: true })));
     try {
       const reports = await Promise.all(stores.map((s) => s.migrate()));
-      assert.ok(reports.every((r) => r.ok && r.version === 1));
+      assert.ok(reports.every((r) => r.ok && r.version === LATEST));
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await t.drop();
@@ -52,7 +55,10 @@ describe("migrations on PGlite", () => {
       );
       await a.close();
       const b = await openStore(p.db, { migrate: true });
-      assert.deepEqual((await b.validate()).applied, [1]);
+      assert.deepEqual(
+        (await b.validate()).applied,
+        MIGRATIONS.map((m) => m.version),
+      );
       await b.close();
     } finally {
       await p.dispose();

@@ -90,4 +90,40 @@ describe("worker reporter", () => {
     r.push(ev("command.completed"));
     assert.equal(await r.drain(300), false);
   });
+
+  it("sends a report while an earlier batch awaits its answer, never a command's events out of order", async () => {
+    const batches: WorkerEvent[][] = [];
+    const answers: Array<() => void> = [];
+    const api: Api = {
+      baseUrl: "http://fake",
+      call(_m, _p, body) {
+        batches.push((body as { events: WorkerEvent[] }).events);
+        return new Promise((resolve) => answers.push(() => resolve({ accepted: 1, duplicates: 0 } as never)));
+      },
+      close: async () => {},
+    };
+    const r = new Reporter(api, "w", quiet);
+    const tick = () => new Promise((res) => setImmediate(res));
+    r.push(ev("command.completed", "c1"));
+    await tick();
+    r.push(ev("command.completed", "c2"));
+    await tick();
+    assert.equal(batches.length, 2, "the second report did not wait for the first answer");
+    r.push(ev("command.started", "c1"));
+    r.push(ev("command.completed", "c3"));
+    r.push(ev("command.completed", "c4"));
+    await tick();
+    assert.equal(batches.length, 2, "no more than two batches in flight");
+    answers.shift()!();
+    await tick();
+    await tick();
+    // c1 is free again; c3 and c4 gathered behind the batches in flight and travel together.
+    assert.deepEqual(
+      batches[2]!.map((e) => e.command_id),
+      ["c1", "c3", "c4"],
+    );
+    while (answers.length > 0) answers.shift()!();
+    assert.equal(await r.drain(1000), true);
+    assert.equal(batches.length, 3);
+  });
 });

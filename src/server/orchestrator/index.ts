@@ -1,5 +1,5 @@
 // Builds the orchestration pieces a server runs: the orchestrator, the wake-up signal for
-// long-polling claims, and the background loops (lease sweeper, outbox relay to NATS).
+// long-polling claims, and the lease sweeper.
 import type { Store } from "../../store/types";
 import { Orchestrator } from "./orchestrator";
 import { WorkSignal } from "./signal";
@@ -11,15 +11,14 @@ export interface Orchestration {
 
 export function createOrchestration(
   store: Store,
-  opts: { leaseMs: number; useOutbox?: boolean; onOutbox?: () => void },
+  opts: { leaseMs: number; onPending?: () => void },
 ): Orchestration {
   const workSignal = new WorkSignal();
   const orchestrator = new Orchestrator({
     store,
     signal: workSignal,
     leaseMs: opts.leaseMs,
-    useOutbox: opts.useOutbox ?? false,
-    onOutbox: opts.onOutbox,
+    onPending: opts.onPending,
   });
   return { orchestrator, workSignal };
 }

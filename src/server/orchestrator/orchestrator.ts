@@ -7,7 +7,8 @@ import type { CommandReport, Decision, EngineEvent } from "../../engine/types";
 import { NoetlError } from "../../errors";
 import { newExecutionId } from "../../ids";
 import type { Playbook } from "../../playbook/schema";
-import type { CatalogEntry, Store, StoreTx } from "../../store/types";
+import { leaseKey, reportKey } from "../../store/tx";
+import type { CatalogEntry, EventRecord, Store, StoreTx } from "../../store/types";
 import { type AfterCommit, persistDecision } from "./persist";
 import type { WorkSignal } from "./signal";
 import { type Cached, rebuild, StateCache } from "./state-cache";
@@ -15,10 +16,8 @@ import { type Cached, rebuild, StateCache } from "./state-cache";
 export interface OrchestratorDeps {
   store: Store;
   signal: WorkSignal;
-  /** Called after a commit that queued outbox messages (the NATS relay). */
-  onOutbox?: () => void;
-  /** Queue NATS wake-ups in the outbox (only when NATS is configured). */
-  useOutbox: boolean;
+  /** Called after a commit that left commands PENDING (the NATS wake-up publisher). */
+  onPending?: () => void;
   leaseMs: number;
 }
 
@@ -87,57 +86,86 @@ export class Orchestrator {
     const byExecution = new Map<string, IncomingEvent[]>();
     for (const e of events) {
       const executionId = executionOf(e.command_id);
-      byExecution.set(executionId, [...(byExecution.get(executionId) ?? []), e]);
+      const group = byExecution.get(executionId);
+      if (group) group.push(e);
+      else byExecution.set(executionId, [e]);
     }
     for (const [executionId, group] of byExecution) {
-      await this.unitOfWork(async (tx, after) => {
-        await this.lock(tx, executionId, after);
-        for (const e of group) outcomes.set(e, await this.recordOne(tx, executionId, e, after));
-      });
+      await this.unitOfWork((tx, after) => this.recordGroup(tx, executionId, group, outcomes, after));
     }
     return outcomes;
   }
 
-  private async recordOne(
+  /**
+   * One execution's share of a batch, in a constant number of round trips however many events
+   * it holds: the lock and the lease checks together, then one decision for all the reports,
+   * logged with the progress events in the order the worker sent them.
+   */
+  private async recordGroup(
     tx: StoreTx,
     executionId: string,
-    e: IncomingEvent,
+    group: IncomingEvent[],
+    outcomes: Map<IncomingEvent, ReportOutcome>,
     after: AfterCommit,
-  ): Promise<ReportOutcome> {
-    const terminal = TERMINAL.has(e.type);
-    if (!terminal) {
-      // Tool calls repeat within one attempt (pipelines, retries): keep them all, deduplicate nothing.
-      const isCall = e.type.startsWith("call.");
-      const stored = await tx.appendEvents([
-        {
-          execution_id: executionId,
-          type: e.type,
-          step: stepOf(e),
-          command_id: isCall ? undefined : e.command_id,
+  ): Promise<void> {
+    const reports = group.filter((e) => TERMINAL.has(e.type));
+    const [, finished] = await Promise.all([
+      this.lock(tx, executionId, after),
+      tx.finishCommands(
+        reports
+          .filter((e) => e.lease_token)
+          .map((e) => ({
+            command_id: e.command_id,
+            lease_token: e.lease_token!,
+            status: e.type === "command.completed" ? ("COMPLETED" as const) : ("FAILED" as const),
+          })),
+      ),
+    ]);
+    // The common case is a live lease finishing its command. Only a refusal asks whether this
+    // is a repeat of a report already applied (acknowledged) or a stale lease (refused).
+    const live = new Set(
+      reports.filter((e) => e.lease_token && finished.has(leaseKey(e.command_id, e.lease_token))),
+    );
+    const refused = reports.filter((e) => !live.has(e));
+    if (refused.length > 0) {
+      const logged = await tx.loggedReports(refused);
+      for (const e of refused)
+        outcomes.set(e, logged.has(reportKey(e.command_id, e.attempt, e.type)) ? "duplicate" : "rejected");
+    }
+    const cached = live.size > 0 ? await this.load(tx, executionId) : undefined;
+    const stepsBefore = cached?.state.steps.length ?? 0;
+    const decision: Decision = { events: [], commands: [] };
+    const progress: IncomingEvent[] = [];
+    for (const e of group) {
+      if (!TERMINAL.has(e.type)) {
+        progress.push(e);
+        decision.events.push(progressEvent(e));
+      } else if (cached && live.has(e)) {
+        const command = cached.state.commands[e.command_id];
+        const ev: EngineEvent = {
+          type: e.type as EngineEvent["type"],
+          step: (command && cached.state.runs[command.run]?.step) ?? stepOf(e),
+          command_id: e.command_id,
           attempt: e.attempt,
-          payload: isCall ? { ...e.payload, command_id: e.command_id } : e.payload,
-        },
-      ]);
-      return stored.length > 0 ? "accepted" : "duplicate";
+          payload: e.payload,
+          at: Date.now(),
+        };
+        const d = decide(cached.playbook, cached.state, ev);
+        // Each report goes to the log before what it caused.
+        decision.events.push(ev, ...d.events);
+        decision.commands.push(...d.commands);
+        outcomes.set(e, "accepted");
+      }
     }
-    const status = e.type === "command.completed" ? "COMPLETED" : "FAILED";
-    // The common case first: a live lease finishing its command. Only a refusal asks whether
-    // this is a repeat of a report already applied (acknowledged) or a stale lease (refused).
-    if (!e.lease_token || !(await tx.finishCommand(e.command_id, e.lease_token, status))) {
-      return (await tx.eventExists(e.command_id, e.attempt, e.type)) ? "duplicate" : "rejected";
+    const stored = cached
+      ? await this.apply(tx, cached, decision, stepsBefore, after)
+      : await tx.appendEvents(decision.events.map((e) => toNewEvent(executionId, e)));
+    const storedKeys = new Set(stored.map((r) => reportKey(r.command_id ?? "", r.attempt ?? 0, r.type)));
+    for (const e of progress) {
+      // Tool calls repeat within one attempt (pipelines, retries): all are kept, none is a repeat.
+      const fresh = e.type.startsWith("call.") || storedKeys.has(reportKey(e.command_id, e.attempt, e.type));
+      outcomes.set(e, fresh ? "accepted" : "duplicate");
     }
-    const cached = await this.load(tx, executionId);
-    const command = cached.state.commands[e.command_id];
-    const ev: EngineEvent = {
-      type: e.type as EngineEvent["type"],
-      step: (command && cached.state.runs[command.run]?.step) ?? stepOf(e),
-      command_id: e.command_id,
-      attempt: e.attempt,
-      payload: e.payload,
-      at: Date.now(),
-    };
-    await this.applyIncoming(tx, cached, ev, after);
-    return "accepted";
   }
 
   /** Appends an incoming terminal event and applies the engine's decision. */
@@ -148,15 +176,17 @@ export class Orchestrator {
     await this.apply(tx, cached, { ...decision, events: [ev, ...decision.events] }, stepsBefore, after);
   }
 
+  /** Persists a decision (see persist.ts); answers the events it logged. */
   async apply(
     tx: StoreTx,
     cached: Cached,
     decision: Decision,
     stepsBefore: number,
     after: AfterCommit,
-  ): Promise<void> {
-    await persistDecision(this, tx, cached, decision, stepsBefore, after);
+  ): Promise<EventRecord[]> {
+    const stored = await persistDecision(this, tx, cached, decision, stepsBefore, after);
     this.cache.set(cached.state.executionId, cached);
+    return stored;
   }
 
   async cancel(executionId: string, reason = "cancelled by request"): Promise<{ status: string }> {
@@ -226,16 +256,21 @@ export class Orchestrator {
   }
 
   async unitOfWork(fn: (tx: StoreTx, after: AfterCommit) => Promise<void>): Promise<void> {
-    const after: AfterCommit = { notify: false, outbox: false, touched: new Set(), locked: new Set() };
+    const after: AfterCommit = { notify: false, handoffs: [], touched: new Set(), locked: new Set() };
     try {
       await this.deps.store.transaction((tx) => fn(tx, after));
     } catch (err) {
       // What was folded in memory may not have committed: forget it, the log will tell.
       for (const id of after.touched) this.cache.delete(id);
+      // Nothing was leased to the claimers handed work: they look again.
+      for (const h of after.handoffs) h.claimer.deliver([]);
       throw err;
     }
-    if (after.notify) this.deps.signal.notify();
-    if (after.outbox) this.deps.onOutbox?.();
+    for (const h of after.handoffs) h.claimer.deliver(h.commands);
+    if (after.notify) {
+      this.deps.signal.notify();
+      this.deps.onPending?.();
+    }
     for (const id of after.touched) this.cache.forgetFinished(id);
   }
 }
@@ -244,6 +279,20 @@ export class Orchestrator {
 export function executionOf(commandId: string): string {
   const dot = commandId.lastIndexOf(".");
   return dot > 0 ? commandId.slice(0, dot) : commandId;
+}
+
+/** A worker's progress event (started, tool calls) as it goes to the log; the engine ignores it. */
+function progressEvent(e: IncomingEvent): EngineEvent {
+  // Tool calls are not deduplicated (command_id NULL); the command they belong to is in the payload.
+  const isCall = e.type.startsWith("call.");
+  return {
+    type: e.type as EngineEvent["type"],
+    step: stepOf(e),
+    ...(isCall ? {} : { command_id: e.command_id }),
+    attempt: e.attempt,
+    payload: isCall ? { ...e.payload, command_id: e.command_id } : e.payload,
+    at: Date.now(),
+  };
 }
 
 function stepOf(e: IncomingEvent): string | undefined {

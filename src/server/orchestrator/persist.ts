@@ -1,19 +1,22 @@
 // Writes one engine decision inside the open transaction: its events, its commands, the step
 // and execution projections; starts sub-playbooks the server runs itself; and, when an
 // execution that has a parent ends, reports to the parent's waiting command.
+import { randomUUID } from "node:crypto";
 import { flattenContext } from "../../engine/context";
 import type { Command, Decision, EngineEvent, Envelope } from "../../engine/types";
 import { newExecutionId } from "../../ids";
-import type { NewCommand, StoreTx } from "../../store/types";
+import { INFORMATIONAL } from "../../store/tx";
+import type { EventRecord, NewCommand, NewEvent, StoreTx } from "../../store/types";
 import { childRequest, isServerRun } from "./children";
 import { type Orchestrator, toNewEvent } from "./orchestrator";
+import type { Claimer, HandedCommand } from "./signal";
 import type { Cached } from "./state-cache";
 
 export interface AfterCommit {
-  /** Wake claimers in this process. */
+  /** Commands were left PENDING: wake claimers here and, through NATS, elsewhere. */
   notify: boolean;
-  /** Kick the outbox relay. */
-  outbox: boolean;
+  /** Commands leased to waiting claimers in this transaction, delivered after the commit. */
+  handoffs: { claimer: Claimer; commands: HandedCommand[] }[];
   /** Executions whose cached state this transaction changed. */
   touched: Set<string>;
   /** Executions whose lock this transaction holds. */
@@ -29,7 +32,7 @@ export async function persistDecision(
   decision: Decision,
   stepsBefore: number,
   after: AfterCommit,
-): Promise<void> {
+): Promise<EventRecord[]> {
   const state = cached.state;
   const id = state.executionId;
   after.touched.add(id);
@@ -37,32 +40,24 @@ export async function persistDecision(
   // transaction's connection instead of paying one round trip each.
   const workerCommands = decision.commands.filter((c) => !isServerRun(c));
   const serverCommands = decision.commands.filter(isServerRun);
+  const rows = [...workerCommands.map((c) => toRow(c)), ...serverCommands.map((c) => toRow(c, SERVER))];
+  const claimed = handOff(orch, rows.slice(0, workerCommands.length), after);
+  const events: NewEvent[] = [...decision.events.map((e) => toNewEvent(id, e)), ...claimed];
   const writes: Promise<unknown>[] = [];
-  if (decision.events.length > 0) {
+  let stored: EventRecord[] = [];
+  if (events.length > 0) {
     writes.push(
-      tx.appendEvents(decision.events.map((e) => toNewEvent(id, e))).then((stored) => {
-        if (stored.length > 0) cached.lastEventId = stored.at(-1)!.event_id;
+      tx.appendEvents(events).then((rows) => {
+        stored = rows;
+        // The lock answers the last event the engine folds; claims and progress are not among them.
+        const last = rows.findLast((e) => !INFORMATIONAL.includes(e.type));
+        if (last) cached.lastEventId = last.event_id;
       }),
     );
   }
   writes.push(projectSteps(tx, id, decision.events, state.steps.slice(stepsBefore)));
-  if (workerCommands.length + serverCommands.length > 0) {
-    writes.push(
-      tx.insertCommands([
-        ...workerCommands.map((c) => toRow(c)),
-        ...serverCommands.map((c) => toRow(c, SERVER)),
-      ]),
-    );
-  }
-  if (workerCommands.length > 0) {
-    after.notify = true;
-    if (orch.deps.useOutbox) {
-      writes.push(
-        tx.enqueueOutbox("noetl.commands.default", { execution_id: id, count: workerCommands.length }),
-      );
-      after.outbox = true;
-    }
-  }
+  if (rows.length > 0) writes.push(tx.insertCommands(rows));
+  if (claimed.length < workerCommands.length) after.notify = true;
   await Promise.all(writes);
   for (const c of serverCommands) await startChild(orch, tx, cached, c, after);
 
@@ -77,6 +72,50 @@ export async function persistDecision(
     });
     await reportToParent(orch, tx, id, state.status === "COMPLETED", state.result, state.error, after);
   }
+  return stored;
+}
+
+/**
+ * Leases new commands to claimers waiting in this process (their rows go in CLAIMED), and
+ * answers the `command.claimed` events to log with them. Delivery waits for the commit.
+ */
+function handOff(orch: Orchestrator, rows: NewCommand[], after: AfterCommit): NewEvent[] {
+  if (rows.length === 0) return [];
+  const leaseMs = orch.deps.leaseMs;
+  const events: NewEvent[] = [];
+  let next = 0;
+  for (const { claimer, count } of orch.deps.signal.take("default", rows.length)) {
+    const commands: HandedCommand[] = [];
+    const leaseUntil = new Date(Date.now() + leaseMs).toISOString();
+    for (const row of rows.slice(next, next + count)) {
+      const token = randomUUID();
+      Object.assign(row, {
+        status: "CLAIMED",
+        worker_id: claimer.workerId,
+        lease_token: token,
+        lease_ms: leaseMs,
+      });
+      commands.push({
+        command_id: row.command_id,
+        attempt: row.attempt ?? 1,
+        lease_token: token,
+        lease_until: leaseUntil,
+        payload: row.payload as object,
+      });
+      events.push({
+        execution_id: row.execution_id,
+        type: "command.claimed",
+        step: row.step,
+        command_id: row.command_id,
+        attempt: row.attempt ?? 1,
+        ...(row.iteration != null ? { iteration: row.iteration } : {}),
+        payload: { worker_id: claimer.workerId },
+      });
+    }
+    next += count;
+    after.handoffs.push({ claimer, commands });
+  }
+  return events;
 }
 
 function toRow(c: Command, worker?: string): NewCommand {

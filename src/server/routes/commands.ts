@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { NoetlError } from "../../errors";
 import type { AppDeps } from "../deps";
 import type { IncomingEvent } from "../orchestrator/orchestrator";
+import type { HandedCommand } from "../orchestrator/signal";
 import { jsonBody, pathParam } from "../request";
 import type { RouteDef } from "../route";
 
@@ -88,28 +89,52 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
         const stop = () => stopWaiting.abort();
         deps.shutdown.addEventListener("abort", stop, { once: true });
         gone.addEventListener("abort", stop, { once: true });
+        const answer = (commands: HandedCommand[]) =>
+          c.json({
+            commands: commands.map((r) => ({
+              ...r.payload,
+              attempt: r.attempt,
+              lease_token: r.lease_token,
+              lease_until: r.lease_until,
+              lease_ms: leaseMs,
+            })),
+          });
+        // A worker asks again as soon as it is handed work; when this server knows the pool is
+        // empty, it waits for the next commit's hand-off without a query.
+        let look = b.wait_ms === 0 || workSignal.mayHavePending(b.pool);
         try {
           for (;;) {
             if (gone.aborted) return c.json({ commands: [] });
-            const rows = await store.claimCommands({
-              pool: b.pool,
-              worker_id: b.worker_id,
-              lease_ms: leaseMs,
-              limit: b.limit,
-            });
-            const left = deadline - Date.now();
-            if (rows.length > 0 || left <= 0 || deps.shutdown.aborted) {
-              const commands = rows.map((r) => ({
-                ...(r.payload as object),
-                attempt: r.attempt,
-                lease_token: r.lease_token,
-                lease_until: r.lease_until,
-                lease_ms: leaseMs,
-              }));
-              return c.json({ commands });
+            if (look || deadline <= Date.now() || deps.shutdown.aborted) {
+              const rows = await workSignal.claim(b.pool, b.limit, () =>
+                store.claimCommands({
+                  pool: b.pool,
+                  worker_id: b.worker_id,
+                  lease_ms: leaseMs,
+                  limit: b.limit,
+                }),
+              );
+              if (rows.length > 0 || deadline <= Date.now() || deps.shutdown.aborted) {
+                return answer(
+                  rows.map((r) => ({
+                    command_id: r.command_id,
+                    attempt: r.attempt,
+                    lease_token: r.lease_token!,
+                    lease_until: r.lease_until!,
+                    payload: r.payload as object,
+                  })),
+                );
+              }
             }
-            // Woken at once by this server's commits; the timeout covers other servers and the sweeper.
-            await workSignal.wait(Math.min(left, 1000), stopWaiting.signal);
+            look = true;
+            // Handed work by this server's next commit, or woken to look again; the timeout
+            // covers commits by other servers and the sweeper.
+            const handed = await workSignal.awaitWork(
+              { workerId: b.worker_id, pool: b.pool, limit: b.limit },
+              Math.max(0, Math.min(deadline - Date.now(), 1000)),
+              stopWaiting.signal,
+            );
+            if (handed.length > 0) return answer(handed);
           }
         } finally {
           deps.shutdown.removeEventListener("abort", stop);

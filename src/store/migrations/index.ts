@@ -1,5 +1,6 @@
 // The ordered list of schema migrations, compiled into the bundle (no files to find at run time).
 import init from "./001-init";
+import dropOutbox from "./002-drop-outbox";
 
 export interface Migration {
   version: number;
@@ -7,16 +8,10 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "init", sql: init }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "init", sql: init },
+  { version: 2, name: "drop-outbox", sql: dropOutbox },
+];
 
 /** Tables `noetl db validate` expects to find. */
-export const TABLES = [
-  "catalog",
-  "execution",
-  "event",
-  "step_result",
-  "command",
-  "outbox",
-  "credential",
-  "worker",
-];
+export const TABLES = ["catalog", "execution", "event", "step_result", "command", "credential", "worker"];
