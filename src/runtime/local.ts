@@ -31,7 +31,8 @@ export interface RunSummary {
 
 export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {
   const pb = opts.playbook;
-  const env = opts.env ?? process.env;
+  // A plain copy: process.env reads go through the C++ environment on every access.
+  const env = opts.env ?? { ...process.env };
   const baseDir = dirname(opts.file);
   const executionId = newExecutionId();
   const workload = { ...(pb.workload ?? {}), ...opts.workload };

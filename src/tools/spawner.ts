@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { KILL_GRACE_MS, type ProcessResult } from "./process.ts";
 import { killGroup, readCapped, rmQuiet } from "./spawner-io.ts";
-import { envArgs, requestLine, SERVER_SCRIPT, serverEnv } from "./spawner-script.ts";
+import { envArgs, requestLine, SERVER_SCRIPT, serverEnv, spareCanRun } from "./spawner-script.ts";
 
 export interface SpawnerSpec {
   shell: string;
@@ -27,6 +27,8 @@ interface Job {
   end: ProcessResult["end"];
   /** The request went through a file that must be deleted once read. */
   viaFile?: boolean;
+  /** A pre-started spare may run it (its environment changes allow it). */
+  spare: boolean;
   watch?: NodeJS.Timeout;
   finish: (status: number | undefined) => void;
   kill: () => void;
@@ -50,7 +52,7 @@ class Server {
 
   constructor(readonly shell: string) {
     this.base = serverEnv(process.env);
-    this.child = spawn(shell, ["-c", SERVER_SCRIPT, "noetl-spawner", this.dir, shell], {
+    this.child = spawn(shell, ["-c", SERVER_SCRIPT, "noetl-spawner", this.dir, shell, prestart ? "1" : "0"], {
       cwd: "/",
       env: this.base,
       stdio: ["pipe", "pipe", "ignore", "pipe"],
@@ -92,7 +94,7 @@ class Server {
       job.viaFile = true;
       writeFileSync(join(this.dir, `${job.id}.q`), line);
       line = `@${job.id}\n`;
-    }
+    } else if (job.spare) line = `+${line}`;
     this.child.stdin!.write(line);
     // An idle server is blocked in `read`; a busy one in `wait -n`, which a helper ends when fd 3
     // has a byte for it.
@@ -184,6 +186,8 @@ class Server {
 let current: Server | undefined;
 // NOETL_SHELL_SPAWNER=0 turns the server off (to compare, or to rule it out when debugging).
 let disabled = process.platform === "win32" || process.env.NOETL_SHELL_SPAWNER === "0";
+// NOETL_SHELL_PRESTART=0 keeps the server but forks every step instead of using pre-started shells.
+const prestart = process.env.NOETL_SHELL_PRESTART !== "0";
 let nextId = 1;
 let failedStarts = 0;
 let exitHook = false;
@@ -191,6 +195,11 @@ let exitHook = false;
 /** The running server's pid (tests kill it to check the fallback). */
 export function spawnerPid(): number | undefined {
   return current?.alive ? current.child.pid : undefined;
+}
+
+/** The process groups of the jobs the server is running (tests tell them from its spares). */
+export function spawnerJobGroups(): number[] {
+  return current?.alive ? [...current.byPid.keys()] : [];
 }
 
 /** Let the server exit once the jobs it is running have ended and been reported. */
@@ -238,6 +247,7 @@ export function runViaSpawner(spec: SpawnerSpec): Promise<ProcessResult | undefi
     const job: Job = {
       id,
       end: "exit",
+      spare: spareCanRun(envList),
       kill: () => {
         killGroup(job.pgid!, "SIGTERM");
         setTimeout(() => killGroup(job.pgid!, "SIGKILL"), KILL_GRACE_MS).unref();

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { shellTool } from "../../src/tools/shell.ts";
-import { spawnerPid, stopSpawner } from "../../src/tools/spawner.ts";
+import { spawnerJobGroups, spawnerPid, stopSpawner } from "../../src/tools/spawner.ts";
 import type { ToolOutcome, ToolRunContext } from "../../src/tools/types.ts";
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), "noetl-spawner-")));
@@ -54,8 +54,8 @@ async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
   return cond();
 }
 
-/** The server's jobs lead their own process groups (its wake-up helper stays in the server's). */
-function jobGroups(): number[] {
+/** The server's children that lead their own process groups: its jobs and its idle spares. */
+function groupLeaders(): number[] {
   const ps = execFileSync("ps", ["-o", "pid=,pgid=", "--ppid", String(spawnerPid())], { encoding: "utf8" });
   return ps
     .trim()
@@ -64,6 +64,21 @@ function jobGroups(): number[] {
     .filter(([pid, pgid]) => pid === pgid)
     .map(([pid]) => pid!);
 }
+
+/** The running jobs, as the server reported them, each checked against ps. */
+function jobGroups(): number[] {
+  const leaders = groupLeaders();
+  return spawnerJobGroups().filter((pgid) => leaders.includes(pgid));
+}
+
+/** The idle pre-started shells: group leaders under the server that run no job. */
+function spawnerSpares(): number[] {
+  const jobs = spawnerJobGroups();
+  return groupLeaders().filter((pid) => !jobs.includes(pid));
+}
+
+/** Request and output files left in the server's directory (its FIFOs f6-f8 stay). */
+const leftovers = (dir: string) => readdirSync(dir).filter((f) => !/^f\d$/.test(f));
 
 /** The server's private directory, from its command line: bash -c SCRIPT $0 DIR BASH. */
 function serverDir(): string {
@@ -79,7 +94,7 @@ describe("shell tool through the spawn server", () => {
       { ...data(out), duration_ms: 0 },
       { returncode: 0, stdout: "hello\n", stderr: "warn\n", duration_ms: 0 },
     );
-    assert.deepEqual(readdirSync(serverDir()), [], "output files are deleted");
+    assert.deepEqual(leftovers(serverDir()), [], "output files are deleted");
   });
 
   test("failure codes, signals, lists and $$ behave like bash -c", async () => {
@@ -112,6 +127,54 @@ describe("shell tool through the spawn server", () => {
     assert.match(viaServer.stdout, /^own group$/m);
     assert.doesNotMatch(viaServer.stdout, /^HOME=/m);
     assert.ok(viaServer.stdout.includes(`\n${join(base, "sub dir")}\n`));
+  });
+
+  test("steps run in pre-started shells unless their environment needs a fresh bash", async () => {
+    await run({ cmds: "true" });
+    await run({ cmds: "true" });
+    const spares = spawnerSpares();
+    assert.ok(spares.length > 0, "the server reports idle spares");
+    const pid = Number(data(await run({ cmds: 'echo "$$"' })).stdout);
+    assert.ok(spares.includes(pid), `step ${pid} ran in a spare (${spares})`);
+    // Variables bash reads only at start-up, or unsets of ones it defaults: a forked bash -c.
+    const cases = [
+      { env: { LC_ALL: "C" }, ctx: {} },
+      { env: { IFS: ":" }, ctx: {} },
+      { env: {}, ctx: { env: { ...process.env, SHELL: undefined } } },
+    ];
+    for (const c of cases) {
+      const before = spawnerSpares();
+      const config = { cmds: 'echo "$$"; env | grep -v "^_=" | sort; echo "[$IFS] $SHELL"', env: c.env };
+      const viaServer = data(await run(config, c.ctx));
+      const [own, ...rest] = viaServer.stdout.split("\n");
+      assert.ok(!before.includes(Number(own)), `forked, not a spare: ${JSON.stringify(c)}`);
+      const direct = data(await runDirect(config, c.ctx));
+      assert.equal(rest.join("\n"), direct.stdout.split("\n").slice(1).join("\n"));
+    }
+  });
+
+  test("a spare behaves like bash -c: options, LINENO, SECONDS, OLDPWD, fds, exit codes", async () => {
+    const $ = "$"; // bash expansions below, not template placeholders
+    const probe = [
+      `echo "$- $# $0 $LINENO $SECONDS ${$}{OLDPWD-unset} ${$}{BASH_EXECUTION_STRING:0:4}"`,
+      "declare -p OLDPWD; declare -F | wc -l; compgen -v | grep -c '^__nr_'",
+      `shopt -po | md5sum; for f in /proc/$$/fd/*; do printf "%s " "${$}{f##*/}"; done`,
+    ].join("\n");
+    for (const env of [
+      process.env,
+      { ...process.env, OLDPWD: base },
+      { ...process.env, OLDPWD: "/no/such" },
+    ]) {
+      const viaServer = data(await run({ cmds: probe }, { env }));
+      const direct = data(await runDirect({ cmds: probe }, { env }));
+      assert.equal(viaServer.stdout, direct.stdout);
+      assert.equal(viaServer.returncode, 0, viaServer.stderr);
+    }
+    // A syntax error exits 2 in both (bash names the context "eval" instead of "-c" in the message).
+    const bad = await run({ cmds: "echo a; (" });
+    assert.equal(data(bad).returncode, 2);
+    assert.match(data(bad).stderr, /syntax error/);
+    assert.equal(data(await run({ cmds: "exit 7" })).returncode, 7);
   });
 
   test("a missing cwd is still a config error", async () => {
@@ -205,10 +268,14 @@ describe("shell tool through the spawn server", () => {
   });
 
   test("a dead server: the next step starts a new one; a running step fails and is killed", async () => {
+    await run({ cmds: "true" });
+    const idle = spawnerSpares();
+    assert.ok(idle.length > 0);
     const first = spawnerPid()!;
     process.kill(first, "SIGKILL");
     await until(() => spawnerPid() !== first);
     assert.equal(data(await run({ cmds: "echo again" })).stdout, "again\n");
+    assert.ok(await until(() => idle.every((p) => !groupAlive(p))), "its spares exited with it");
     const second = spawnerPid()!;
     assert.notEqual(second, first);
 
