@@ -31,8 +31,9 @@ export interface RunSummary {
 
 export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {
   const pb = opts.playbook;
-  // A plain copy: process.env reads go through the C++ environment on every access.
-  const env = opts.env ?? { ...process.env };
+  // A plain copy (process.env reads go through the C++ environment on every access), frozen so
+  // tools may cache what they derive from it (the shell spawn server's environment changes).
+  const env = opts.env ?? Object.freeze({ ...process.env });
   const baseDir = dirname(opts.file);
   const executionId = newExecutionId();
   const workload = { ...(pb.workload ?? {}), ...opts.workload };

@@ -16,8 +16,25 @@ export function rmQuiet(path: string): void {
   } catch {}
 }
 
-/** Reads and deletes one output file; a background grandchild still writing keeps an unlinked inode. */
-export function readCapped(path: string): string {
+const doomed: string[] = [];
+
+/** Deletes the file once the current turn of the event loop is over (off a step's critical path). */
+export function removeSoon(path: string): void {
+  if (doomed.push(path) === 1)
+    setImmediate(() => {
+      for (const p of doomed.splice(0)) rmQuiet(p);
+    });
+}
+
+/**
+ * Reads and deletes one output file; a background grandchild still writing keeps an unlinked inode.
+ * `empty`: the server saw it empty when the job ended, so there is nothing to read.
+ */
+export function readCapped(path: string, empty = false): string {
+  if (empty) {
+    removeSoon(path);
+    return "";
+  }
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -38,6 +55,6 @@ export function readCapped(path: string): string {
     return size > MAX_CAPTURE ? `${text}${truncatedNote}` : text;
   } finally {
     closeSync(fd);
-    rmQuiet(path);
+    removeSoon(path);
   }
 }

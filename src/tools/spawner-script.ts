@@ -15,7 +15,7 @@
  * helper subshell blocked reading it. Idle, it blocks in `read` on stdin. When two children end
  * together, bash can still file one as reported behind `wait -n`'s back; Node then sees the job's
  * process gone without an `E` and writes a byte, and the sweep finds it.
- * Out: `S <id> <pid>` started, `F <id>` not started (bad cwd), `E <pid> <status>` ended,
+ * Out: `S <id> <pid>` started, `F <id>` not started (bad cwd), `E <pid> <status> <files>` ended,
  * `H` a wake-up byte was used (Node keeps at most one unread: a full socket would block it).
  * Names start with __nr_ because the jobs see the server's variables. Its stderr is /dev/null.
  *
@@ -31,17 +31,17 @@
  * mkfifo, or after 3 spares died unused, every job is forked.
  */
 export const SERVER_SCRIPT = `
-__nr_d=$1 __nr_b=$2 __nr_pw=$3 __nr_j=() __nr_jf=() __nr_eof= __nr_h= __nr_sq=() __nr_sfd=() __nr_fo=() __nr_sf=0
+__nr_d=$1 __nr_b=$2 __nr_pw=$3 __nr_j=() __nr_eof= __nr_h= __nr_sq=() __nr_sfd=()
 ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) || exit 99
 set +m +e +u
-# fds 6-8: request FIFOs, one per spare (a spare sees its own as fd 4).
+# fds 6-8: the spares' request FIFOs (a spare sees its own as fd 4; Node writes to them by path).
 if [[ $__nr_pw == 1 ]] && mkfifo -m 600 "$__nr_d/f6" "$__nr_d/f7" "$__nr_d/f8" &&
   exec 6<>"$__nr_d/f6" 7<>"$__nr_d/f7" 8<>"$__nr_d/f8"; then
   # One line, so that LINENO in the step counts from 1 as in \`bash -c\`.
-  printf -v __nr_q %q "$__nr_d"
+  printf -v __nr_dq %q "$__nr_d"
   printf -v __nr_L '%s' \\
     'IFS=" " read -r -u 4 -a __nr_f || exit 0; ' \\
-    "exec 4<&- >$__nr_q/\\"\\$__nr_f.o\\" 2>$__nr_q/\\"\\$__nr_f.e\\"; " \\
+    "exec 4<&- >$__nr_dq/\\$\\$.o 2>$__nr_dq/\\$\\$.e; " \\
     'printf -v __nr_c %b "\${__nr_f[1]}"; cd -P -- "$__nr_c" || exit 126; unset -v OLDPWD; ' \\
     'for __nr_v in "\${__nr_f[@]:3}"; do printf -v __nr_v %b "$__nr_v"; ' \\
     'if [[ $__nr_v == -* ]]; then unset -v "\${__nr_v:1}"; else export -- "$__nr_v"; fi; done; ' \\
@@ -49,43 +49,38 @@ if [[ $__nr_pw == 1 ]] && mkfifo -m 600 "$__nr_d/f6" "$__nr_d/f7" "$__nr_d/f8" &
     'printf -v BASH_EXECUTION_STRING %b "\${__nr_f[2]}"; unset -v __nr_f __nr_c __nr_v; SECONDS=0; ' \\
     ': "$BASH"; eval "$BASH_EXECUTION_STRING"'
 else __nr_pw=; fi
-# Keep two spares (pids in __nr_sq, oldest first): each has two steps' time to start. A spare
-# gets a FIFO no other spare has and that holds no line: a line there would belong to the job that
-# had it before, and a spare must only ever read its own.
-__nr_u() { local p; for p in "\${__nr_sq[@]}"; do [[ \${__nr_sfd[p]} == "$1" ]] && return; done; return 1; }
+# Keep two spares (pids in __nr_sq, oldest first; a spare Node gave a request stays listed until
+# it exits). A new spare gets a FIFO no listed spare has: Node writes one line per spare, so the
+# FIFO of a spare that has exited is empty unless that spare died before reading (see __nr_sx).
 __nr_n() {
-  local __nr_i
-  for __nr_i in 6 7 8; do
+  local i p
+  for i in 6 7 8; do
     ((\${#__nr_sq[@]} < 2)) || return
-    ! __nr_u "$__nr_i" && ! read -t 0 -u "$__nr_i" || continue
+    for p in "\${__nr_sq[@]}"; do [[ \${__nr_sfd[p]} == "$i" ]] && continue 2; done
+    read -t 0 -u "$i" && continue
     set -m
-    { exec "$__nr_b" -c "$__nr_L" "$__nr_b"; } 4<"$__nr_d/f$__nr_i" </dev/null >/dev/null 3<&- 6<&- 7<&- 8<&- &
-    set +m; __nr_sq+=("$!"); __nr_sfd[$!]=$__nr_i __nr_fo[__nr_i]=$!
+    { exec "$__nr_b" -c "$__nr_L" "$__nr_b"; } 4<"$__nr_d/f$i" </dev/null >/dev/null 3<&- 6<&- 7<&- 8<&- &
+    set +m; __nr_sq+=("$!"); __nr_sfd[$!]=$i; echo "P $! $i"
   done
 }
-# Forget a spare that ended unused (it is reaped); give up on spares after 3.
-__nr_sd() {
-  local p k=(); for p in "\${__nr_sq[@]}"; do [[ $p == "$1" ]] || k+=("$p"); done
-  __nr_sq=("\${k[@]}"); unset -v "__nr_sfd[$1]"; ((++__nr_sf < 3)) || __nr_pw=
+# Which of a job's output files (<name>.o, <name>.e) hold something: "11", "10", "01" or "00" ("-"
+# when there is no stdout file: the job never started). Node skips reading empty ones.
+__nr_o() {
+  if [[ -s $__nr_d/$1.o ]]; then __nr_of=1; elif [[ -e $__nr_d/$1.o ]]; then __nr_of=0; else __nr_of=-; fi
+  if [[ -s $__nr_d/$1.e ]]; then __nr_of+=1; else __nr_of+=0; fi
 }
-# Hand the request to the oldest spare; it becomes the job. (New spares are started later, when
-# the server has nothing more urgent to do: reporting the end of a short step comes first.)
-__nr_hand() {
-  __nr_p=\${__nr_sq[0]}; __nr_i=\${__nr_sfd[__nr_p]}
-  printf '%s\\n' "\${__nr_f[*]}" >&"$__nr_i"
-  __nr_sq=("\${__nr_sq[@]:1}"); unset -v "__nr_sfd[__nr_p]"
-  __nr_sf=0 __nr_j[__nr_p]=1 __nr_jf[__nr_p]=$__nr_i
-  echo "S $__nr_f $__nr_p"
+# A spare exited: \`X <pid> <status> <files>\`. Files "-" mean it never took a request. That is
+# abnormal (killed while idle, or EOF at shutdown): no more spares, since Node may still write a
+# line to a FIFO the server cannot tell is abandoned.
+__nr_sx() {
+  local p k=(); for p in "\${__nr_sq[@]}"; do [[ $p == "$1" ]] || k+=("$p"); done
+  __nr_sq=("\${k[@]}"); unset -v "__nr_sfd[$1]"
+  __nr_o "$1"; echo "X $1 $2 $__nr_of"; [[ $__nr_of == -* ]] && __nr_pw=
 }
 # Request fields (space-separated, printf %b escapes): ID CWD SCRIPT [NAME=VALUE | -NAME]...
 __nr_r() {
-  __nr_k=; [[ $__nr_f == +* ]] && __nr_f=\${__nr_f:1} __nr_k=1
   printf -v __nr_c %b "\${__nr_f[1]}"
   if [[ -d $__nr_c && -x $__nr_c ]]; then
-    while [[ -n $__nr_k && -n \${__nr_sq[0]-} ]]; do
-      __nr_p=\${__nr_sq[0]}; kill -0 "$__nr_p" && { __nr_hand; return; }
-      wait "$__nr_p"; __nr_sd "$__nr_p"
-    done
     set -m
     { cd -P -- "$__nr_c" || exit 126
       unset -v OLDPWD
@@ -96,26 +91,16 @@ __nr_r() {
       printf -v __nr_s %b "\${__nr_f[2]}"
       exec "$__nr_b" -c "$__nr_s"
     } >"$__nr_d/$__nr_f.o" 2>"$__nr_d/$__nr_f.e" </dev/null 3<&- 6<&- 7<&- 8<&- &
-    set +m; __nr_j[$!]=1; echo "S $__nr_f $!"
+    set +m; __nr_j[$!]=$__nr_f; echo "S $__nr_f $!"
   else echo "F $__nr_f"; fi
 }
-# A job ended. A spare that died before reading its line leaves it in the FIFO: drop it, unless
-# the FIFO has been given to a newer spare since (then what it holds is that one's).
-__nr_e() {
-  unset -v "__nr_j[$1]"; echo "E $1 $2"
-  __nr_i=\${__nr_jf[$1]-}; unset -v "__nr_jf[$1]"
-  if [[ -n $__nr_i && \${__nr_fo[__nr_i]} == "$1" ]]; then
-    while read -t 0 -u "$__nr_i"; do read -r -u "$__nr_i" __nr_x; done
-  fi
-}
+__nr_e() { __nr_o "\${__nr_j[$1]}"; unset -v "__nr_j[$1]"; echo "E $1 $2 $__nr_of"; }
 # Is a request waiting? (after stdin's EOF, never: only the running jobs are left to reap)
 __nr_q() { [[ -z $__nr_eof ]] && read -t 0; }
-[[ $__nr_pw ]] && __nr_n
 while :; do
-  # Top the spares up when no job runs (Node is busy deciding the next step), or when none is left.
-  [[ $__nr_pw && -z $__nr_eof ]] && ((\${#__nr_sq[@]} < 2 && (\${#__nr_j[@]} == 0 || \${#__nr_sq[@]} == 0))) &&
-    ! __nr_q && __nr_n
-  if ((\${#__nr_j[@]})) && ! __nr_q; then
+  # New spares are started here, after an exit was reported: Node is then deciding the next step.
+  [[ $__nr_pw && -z $__nr_eof ]] && ((\${#__nr_sq[@]} < 2)) && ! __nr_q && __nr_n
+  if ((\${#__nr_j[@]} + \${#__nr_sq[@]})) && ! __nr_q; then
     # \`wait PID\` marks every finished job as reported (so \`wait -n\` skips it): sweep until a
     # pass needs none. A helper that ended without being waited for ate a byte: collect it too.
     __nr_w=1
@@ -123,30 +108,32 @@ while :; do
       __nr_w=
       [[ -n $__nr_h ]] && ! kill -0 "$__nr_h" && { wait "$__nr_h"; __nr_h= __nr_w=1; echo H; }
       for __nr_p in "\${__nr_sq[@]}"; do
-        kill -0 "$__nr_p" || { wait "$__nr_p"; __nr_sd "$__nr_p"; __nr_w=1; }
+        kill -0 "$__nr_p" || { wait "$__nr_p"; __nr_sx "$__nr_p" $?; __nr_w=1; }
       done
       for __nr_p in "\${!__nr_j[@]}"; do
         kill -0 "$__nr_p" || { wait "$__nr_p"; __nr_e "$__nr_p" $?; __nr_w=1; }
       done
     done
-    ((\${#__nr_j[@]})) && ! __nr_q || continue
+    ((\${#__nr_j[@]} + \${#__nr_sq[@]})) && ! __nr_q || continue
     if [[ -z $__nr_h && -z $__nr_eof ]]; then
       { exec </dev/null >/dev/null 6<&- 7<&- 8<&-; read -r -N 1 -u 3 __nr_x; } &
       __nr_h=$!
     fi
     wait -n -p __nr_p; __nr_st=$?
     if [[ \${__nr_p-} == "$__nr_h" ]]; then __nr_h=; echo H
-    elif [[ -n \${__nr_p-} && -n \${__nr_sfd[__nr_p]-} ]]; then __nr_sd "$__nr_p"
+    elif [[ -n \${__nr_p-} && -n \${__nr_sfd[__nr_p]-} ]]; then __nr_sx "$__nr_p" "$__nr_st"
     elif [[ -n \${__nr_p-} && -n \${__nr_j[__nr_p]-} ]]; then __nr_e "$__nr_p" "$__nr_st"; fi
     continue
   fi
   [[ $__nr_eof ]] && break
-  IFS=' ' read -r -a __nr_f || { __nr_eof=1; continue; }
+  IFS=' ' read -r -a __nr_f || {
+    # Node is done: idle spares read EOF once the FIFOs have no writer left; busy ones finish.
+    __nr_eof=1; exec 6<&- 7<&- 8<&-; continue
+  }
   # Long requests come through a file: bash reads a pipe one byte per syscall, a file in blocks.
   [[ $__nr_f == @* ]] && IFS=' ' read -r -a __nr_f <"$__nr_d/\${__nr_f:1}.q"
   __nr_r
 done
-((\${#__nr_sq[@]})) && kill "\${__nr_sq[@]}"
 exec rm -rf -- "$__nr_d"
 `;
 

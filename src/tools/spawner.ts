@@ -4,7 +4,16 @@
 // Output goes to files in a private directory (pipes would need a process per job), so callers
 // that stream output keep spawning directly; so does anything this module cannot represent.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -29,6 +38,13 @@ interface Job {
   viaFile?: boolean;
   /** A pre-started spare may run it (its environment changes allow it). */
   spare: boolean;
+  /** The request line, kept to send it again if the spare it went to died before reading it. */
+  line: string;
+  cwd: string;
+  /** Its output files are \`<files>.o\` and \`.e\`: the request id, or the pid of the spare that ran it. */
+  files: string;
+  /** Which output files the server saw non-empty at the end ("10": stdout only); unknown: read both. */
+  filled?: string;
   watch?: NodeJS.Timeout;
   finish: (status: number | undefined) => void;
   kill: () => void;
@@ -36,6 +52,12 @@ interface Job {
 
 // Longer requests go through a file: bash reads a pipe one byte per syscall, a file in blocks.
 const INLINE_MAX = 512;
+
+interface Spare {
+  pid: number;
+  /** Its request FIFO is <dir>/f<fifo>. */
+  fifo: number;
+}
 
 class Server {
   readonly jobs = new Map<number, Job>();
@@ -48,6 +70,9 @@ class Server {
   everStarted = false;
   stopping = false;
   wakeUnread = false;
+  /** Pre-started shells announced by the server and not yet given a request, oldest first. */
+  spares: Spare[] = [];
+  private readonly fifos = new Map<number, number>();
   private buf = "";
 
   constructor(readonly shell: string) {
@@ -85,20 +110,65 @@ class Server {
       (s as unknown as { unref(): void }).unref();
   }
 
-  send(job: Job, line: string): void {
-    const busy = this.jobs.size > 0;
+  send(job: Job): void {
     this.jobs.set(job.id, job);
     this.child.ref();
     (this.child.stdout as unknown as { ref(): void }).ref();
+    if (!this.toSpare(job)) this.request(job);
+  }
+
+  /** Through the server, which forks the job. */
+  private request(job: Job): void {
+    let line = job.line;
     if (line.length > INLINE_MAX) {
       job.viaFile = true;
       writeFileSync(join(this.dir, `${job.id}.q`), line);
       line = `@${job.id}\n`;
-    } else if (job.spare) line = `+${line}`;
+    }
     this.child.stdin!.write(line);
-    // An idle server is blocked in `read`; a busy one in `wait -n`, which a helper ends when fd 3
-    // has a byte for it.
-    if (busy) this.nudge();
+    // An idle server is blocked in `read`; a busy one (running jobs, or keeping spares) in
+    // `wait -n`, which a helper ends when fd 3 has a byte for it.
+    if (this.jobs.size > 1 || prestart) this.nudge();
+  }
+
+  /**
+   * Straight into the FIFO of a pre-started shell, which becomes the job: no server round trip.
+   * One atomic write (at most PIPE_BUF bytes); the cwd is checked here since the spare cannot
+   * answer \`F\`.
+   */
+  private toSpare(job: Job): boolean {
+    if (!job.spare || this.spares.length === 0 || Buffer.byteLength(job.line) > 4096) return false;
+    try {
+      accessSync(job.cwd, constants.X_OK);
+    } catch {
+      return false;
+    }
+    for (let spare = this.spares.shift(); spare; spare = this.spares.shift()) {
+      try {
+        let fd = this.fifos.get(spare.fifo);
+        if (fd === undefined) {
+          // Non-blocking: with no reader (the server gone) this fails instead of waiting forever.
+          fd = openSync(join(this.dir, `f${spare.fifo}`), constants.O_WRONLY | constants.O_NONBLOCK);
+          this.fifos.set(spare.fifo, fd);
+        }
+        if (writeSync(fd, job.line) !== Buffer.byteLength(job.line)) continue;
+      } catch {
+        continue;
+      }
+      job.pgid = spare.pid;
+      job.files = String(spare.pid);
+      this.byPid.set(spare.pid, job);
+      this.everStarted = true;
+      this.watch(job, 20);
+      return true;
+    }
+    return false;
+  }
+
+  private closeFifos(): void {
+    for (const fd of this.fifos.values()) closeSync(fd);
+    this.fifos.clear();
+    this.spares = [];
   }
 
   private nudge(): void {
@@ -111,7 +181,7 @@ class Server {
     const lines = (this.buf + s).split("\n");
     this.buf = lines.pop()!;
     for (const l of lines) {
-      const [tag, a, b] = l.split(" ");
+      const [tag, a, b, ...more] = l.split(" ");
       if (tag === "H") {
         this.wakeUnread = false;
         // A request sent while the byte was unread may have missed the server's look at stdin.
@@ -127,7 +197,24 @@ class Server {
         this.watch(job, 20);
       } else if (tag === "E") {
         const job = this.byPid.get(Number(a));
-        if (job) this.settle(job, Number(b));
+        if (job) this.settle(job, Number(b), more[0]);
+      } else if (tag === "P") {
+        if (!this.stopping) this.spares.push({ pid: Number(a), fifo: Number(b) });
+      } else if (tag === "X") {
+        const pid = Number(a);
+        this.spares = this.spares.filter((s) => s.pid !== pid);
+        const job = this.byPid.get(pid);
+        if (!job) continue;
+        if (more[0] && !more[0].startsWith("-")) this.settle(job, Number(b), more[0]);
+        else {
+          // It died before reading the request: nothing ran, so the server may fork it instead.
+          clearTimeout(job.watch);
+          this.byPid.delete(pid);
+          job.pgid = undefined;
+          job.files = String(job.id);
+          if (job.end !== "exit") this.settle(job, undefined);
+          else this.request(job);
+        }
       } else if (tag === "F") {
         const job = this.jobs.get(Number(a));
         if (job) this.settle(job, undefined);
@@ -148,7 +235,8 @@ class Server {
     }, ms).unref();
   }
 
-  settle(job: Job, status: number | undefined): void {
+  settle(job: Job, status: number | undefined, filled?: string): void {
+    job.filled = filled;
     clearTimeout(job.watch);
     this.jobs.delete(job.id);
     if (job.viaFile && job.pgid === undefined) rmQuiet(join(this.dir, `${job.id}.q`));
@@ -173,12 +261,14 @@ class Server {
         this.settle(job, -1);
       }
     }
+    this.closeFifos();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Its stdin's EOF makes the server delete the directory, so wait until no output is left to read. */
   stop(): void {
     this.stopping = true;
+    this.closeFifos(); // idle spares exit once the server closes its ends too
     this.idle();
   }
 }
@@ -222,6 +312,18 @@ function server(shell: string): Server | undefined {
   return current;
 }
 
+// A frozen environment (runLocal's copy of process.env) cannot change: its list is computed once.
+const envCache = new WeakMap<object, { base: object; list: string[] | undefined }>();
+
+function envChanges(env: SpawnerSpec["env"], base: Record<string, string>): string[] | undefined {
+  if (!Object.isFrozen(env)) return envArgs(env, base);
+  const hit = envCache.get(env);
+  if (hit?.base === base) return hit.list;
+  const list = envArgs(env, base);
+  envCache.set(env, { base, list });
+  return list;
+}
+
 /**
  * Runs `bash -c script` through the spawn server. Resolves undefined when the server cannot take
  * the job (not available, environment not representable, cwd unusable, server died before the
@@ -232,7 +334,7 @@ export function runViaSpawner(spec: SpawnerSpec): Promise<ProcessResult | undefi
   // Already aborted: the direct path reports it without starting anything.
   if (spec.signal.aborted) return Promise.resolve(undefined);
   const srv = server(spec.shell);
-  const envList = srv && envArgs(spec.env, srv.base);
+  const envList = srv && envChanges(spec.env, srv.base);
   const id = nextId++;
   const line = envList && requestLine(id, spec.cwd, spec.script, envList);
   if (!srv || !line) return Promise.resolve(undefined);
@@ -248,6 +350,9 @@ export function runViaSpawner(spec: SpawnerSpec): Promise<ProcessResult | undefi
       id,
       end: "exit",
       spare: spareCanRun(envList),
+      line,
+      cwd: spec.cwd,
+      files: String(id),
       kill: () => {
         killGroup(job.pgid!, "SIGTERM");
         setTimeout(() => killGroup(job.pgid!, "SIGKILL"), KILL_GRACE_MS).unref();
@@ -256,19 +361,21 @@ export function runViaSpawner(spec: SpawnerSpec): Promise<ProcessResult | undefi
         clearTimeout(timer);
         spec.signal.removeEventListener("abort", onAbort);
         if (status === undefined) return resolve(undefined);
-        const out = join(srv.dir, `${id}.o`);
-        const err = join(srv.dir, `${id}.e`);
+        const out = join(srv.dir, `${job.files}.o`);
+        const err = join(srv.dir, `${job.files}.e`);
         resolve({
           end: job.end,
           returncode: status,
-          stdout: readCapped(out),
-          stderr: readCapped(err) + (job.end === "lost" ? "\n[the shell spawn server died]" : ""),
+          stdout: readCapped(out, job.filled?.[0] === "0"),
+          stderr:
+            readCapped(err, job.filled?.[1] === "0") +
+            (job.end === "lost" ? "\n[the shell spawn server died]" : ""),
           durationMs: Math.round(performance.now() - started),
         });
       },
     };
     spec.signal.addEventListener("abort", onAbort, { once: true });
     if (spec.timeoutMs) timer = setTimeout(() => stopJob("timeout"), spec.timeoutMs);
-    srv.send(job, line);
+    srv.send(job);
   });
 }

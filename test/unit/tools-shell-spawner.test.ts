@@ -94,6 +94,7 @@ describe("shell tool through the spawn server", () => {
       { ...data(out), duration_ms: 0 },
       { returncode: 0, stdout: "hello\n", stderr: "warn\n", duration_ms: 0 },
     );
+    await new Promise((r) => setImmediate(r)); // deleted after the turn that read them
     assert.deepEqual(leftovers(serverDir()), [], "output files are deleted");
   });
 
