@@ -291,6 +291,23 @@ describe("shell tool through the spawn server", () => {
     assert.equal(data(await run({ cmds: "echo third" })).stdout, "third\n");
   });
 
+  test("a spare killed before it read its step: the step is forked instead, nothing runs twice", async () => {
+    stopSpawner(); // a fresh server, with spares
+    await run({ cmds: "true" });
+    await until(() => spawnerSpares().length === 2);
+    const spares = spawnerSpares();
+    for (const pid of spares) process.kill(pid, "SIGKILL");
+    // Block the event loop while they die: Node still believes in them and writes the step into
+    // a dead spare's FIFO; the server's report that it never started reaches Node afterwards.
+    execFileSync("sleep", ["0.3"]);
+    const marker = join(base, "ran-once");
+    const out = await run({ cmds: `echo x >> '${marker}'; echo "$$"` });
+    assert.equal(data(out).returncode, 0);
+    assert.ok(!spares.includes(Number(data(out).stdout)), "not run by a dead spare");
+    assert.equal(readFileSync(marker, "utf8"), "x\n");
+    for (let i = 0; i < 5; i++) assert.equal(data(await run({ cmds: `echo ${i}` })).stdout, `${i}\n`);
+  });
+
   test("a stopped server still reports the jobs it was running", async () => {
     const pending = run({ cmds: "sleep 0.3; echo finished" });
     await new Promise((r) => setTimeout(r, 100));
