@@ -20,23 +20,27 @@
  * Names start with __nr_ because the jobs see the server's variables. Its stderr is /dev/null.
  *
  * Pre-started shells ("spares", \`$3\` = 1): most of a step's time is bash starting (exec, the
- * dynamic linker, locale files), so the server keeps ONE bash already started, in its own process
- * group, blocked reading a FIFO (fd 4). A request Node marked with \`+\` (its environment changes
- * only variables bash also honours when they are assigned after start-up) is written to the FIFO
- * as one line; the spare redirects its output, \`cd\`s, applies the environment and runs the
- * script with \`eval "$BASH_EXECUTION_STRING"\`, so the step is that spare: same pid, group, $0,
- * options, traps and SHLVL as \`bash -c\`. The server starts the next spare (off the step's critical
- * path) once the FIFO is empty again: exactly one process ever reads it. Only the server holds
- * the FIFOs open for writing, so a spare whose server is gone reads EOF and exits. Without
- * mkfifo, or after 3 spares died unused, every job is forked.
+ * dynamic linker, locale files), so the server keeps up to three bash processes already started
+ * (spares plus spares that became jobs and still run), each in its own process group and blocked
+ * reading its own FIFO (fds 6-9 here, fd 4 in the spare). It announces each one to Node with
+ * \`P <pid> <fifo fd>\`; Node writes an eligible request line (its environment changes only
+ * variables bash also honours when assigned after start-up; see spareCanRun) straight into that
+ * FIFO, so the server is not woken at all. The spare redirects its output to <pid>.o/.e, \`cd\`s,
+ * applies the environment and runs the script with \`eval "$BASH_EXECUTION_STRING"\`: the step is
+ * that spare, with the same pid, group, $0, options, traps, SHLVL and LINENO as \`bash -c\`. The
+ * server waits on spares like on jobs and reports each exit as \`X <pid> <status> <files>\`
+ * (files "-": it never read a request, and Node has it forked instead). New spares are started
+ * after an exit was reported, while Node decides the next step. Only the server and Node hold the
+ * FIFOs open for writing: when both are gone (or at stdin's EOF, when the server closes its ends)
+ * idle spares read EOF and exit. Without mkfifo, or once a spare died unused, jobs are forked.
  */
 export const SERVER_SCRIPT = `
 __nr_d=$1 __nr_b=$2 __nr_pw=$3 __nr_j=() __nr_eof= __nr_h= __nr_sq=() __nr_sfd=()
 ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) || exit 99
 set +m +e +u
 # fds 6-8: the spares' request FIFOs (a spare sees its own as fd 4; Node writes to them by path).
-if [[ $__nr_pw == 1 ]] && mkfifo -m 600 "$__nr_d/f6" "$__nr_d/f7" "$__nr_d/f8" &&
-  exec 6<>"$__nr_d/f6" 7<>"$__nr_d/f7" 8<>"$__nr_d/f8"; then
+if [[ $__nr_pw == 1 ]] && mkfifo -m 600 "$__nr_d/f6" "$__nr_d/f7" "$__nr_d/f8" "$__nr_d/f9" &&
+  exec 6<>"$__nr_d/f6" 7<>"$__nr_d/f7" 8<>"$__nr_d/f8" 9<>"$__nr_d/f9"; then
   # One line, so that LINENO in the step counts from 1 as in \`bash -c\`.
   printf -v __nr_dq %q "$__nr_d"
   printf -v __nr_L '%s' \\
@@ -49,17 +53,17 @@ if [[ $__nr_pw == 1 ]] && mkfifo -m 600 "$__nr_d/f6" "$__nr_d/f7" "$__nr_d/f8" &
     'printf -v BASH_EXECUTION_STRING %b "\${__nr_f[2]}"; unset -v __nr_f __nr_c __nr_v; SECONDS=0; ' \\
     ': "$BASH"; eval "$BASH_EXECUTION_STRING"'
 else __nr_pw=; fi
-# Keep two spares (pids in __nr_sq, oldest first; a spare Node gave a request stays listed until
+# Keep three spares (pids in __nr_sq, oldest first; a spare Node gave a request stays listed until
 # it exits). A new spare gets a FIFO no listed spare has: Node writes one line per spare, so the
 # FIFO of a spare that has exited is empty unless that spare died before reading (see __nr_sx).
 __nr_n() {
   local i p
-  for i in 6 7 8; do
-    ((\${#__nr_sq[@]} < 2)) || return
+  for i in 6 7 8 9; do
+    ((\${#__nr_sq[@]} < 3)) || return
     for p in "\${__nr_sq[@]}"; do [[ \${__nr_sfd[p]} == "$i" ]] && continue 2; done
     read -t 0 -u "$i" && continue
     set -m
-    { exec "$__nr_b" -c "$__nr_L" "$__nr_b"; } 4<"$__nr_d/f$i" </dev/null >/dev/null 3<&- 6<&- 7<&- 8<&- &
+    { exec "$__nr_b" -c "$__nr_L" "$__nr_b"; } 4<"$__nr_d/f$i" </dev/null >/dev/null 3<&- 6<&- 7<&- 8<&- 9<&- &
     set +m; __nr_sq+=("$!"); __nr_sfd[$!]=$i; echo "P $! $i"
   done
 }
@@ -90,7 +94,7 @@ __nr_r() {
       done
       printf -v __nr_s %b "\${__nr_f[2]}"
       exec "$__nr_b" -c "$__nr_s"
-    } >"$__nr_d/$__nr_f.o" 2>"$__nr_d/$__nr_f.e" </dev/null 3<&- 6<&- 7<&- 8<&- &
+    } >"$__nr_d/$__nr_f.o" 2>"$__nr_d/$__nr_f.e" </dev/null 3<&- 6<&- 7<&- 8<&- 9<&- &
     set +m; __nr_j[$!]=$__nr_f; echo "S $__nr_f $!"
   else echo "F $__nr_f"; fi
 }
@@ -99,7 +103,7 @@ __nr_e() { __nr_o "\${__nr_j[$1]}"; unset -v "__nr_j[$1]"; echo "E $1 $2 $__nr_o
 __nr_q() { [[ -z $__nr_eof ]] && read -t 0; }
 while :; do
   # New spares are started here, after an exit was reported: Node is then deciding the next step.
-  [[ $__nr_pw && -z $__nr_eof ]] && ((\${#__nr_sq[@]} < 2)) && ! __nr_q && __nr_n
+  [[ $__nr_pw && -z $__nr_eof ]] && ((\${#__nr_sq[@]} < 3)) && ! __nr_q && __nr_n
   if ((\${#__nr_j[@]} + \${#__nr_sq[@]})) && ! __nr_q; then
     # \`wait PID\` marks every finished job as reported (so \`wait -n\` skips it): sweep until a
     # pass needs none. A helper that ended without being waited for ate a byte: collect it too.
@@ -116,7 +120,7 @@ while :; do
     done
     ((\${#__nr_j[@]} + \${#__nr_sq[@]})) && ! __nr_q || continue
     if [[ -z $__nr_h && -z $__nr_eof ]]; then
-      { exec </dev/null >/dev/null 6<&- 7<&- 8<&-; read -r -N 1 -u 3 __nr_x; } &
+      { exec </dev/null >/dev/null 6<&- 7<&- 8<&- 9<&-; read -r -N 1 -u 3 __nr_x; } &
       __nr_h=$!
     fi
     wait -n -p __nr_p; __nr_st=$?
@@ -128,7 +132,7 @@ while :; do
   [[ $__nr_eof ]] && break
   IFS=' ' read -r -a __nr_f || {
     # Node is done: idle spares read EOF once the FIFOs have no writer left; busy ones finish.
-    __nr_eof=1; exec 6<&- 7<&- 8<&-; continue
+    __nr_eof=1; exec 6<&- 7<&- 8<&- 9<&-; continue
   }
   # Long requests come through a file: bash reads a pipe one byte per syscall, a file in blocks.
   [[ $__nr_f == @* ]] && IFS=' ' read -r -a __nr_f <"$__nr_d/\${__nr_f:1}.q"
