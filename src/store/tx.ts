@@ -142,10 +142,13 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
 
     async finishCommands(items) {
       if (items.length === 0) return new Set();
+      // `= ANY (ids)` lets the planner use the primary key: a plain join with the JSON rows is
+      // planned as a scan of the whole table.
       const rows = await sql.query(
         `UPDATE noetl.command c SET status = x.status, lease_until = NULL, updated_at = now()
            FROM jsonb_to_recordset($1::text::jsonb) AS x(command_id text, lease_token text, status text)
-          WHERE c.command_id = x.command_id AND c.lease_token = x.lease_token
+          WHERE c.command_id = ANY (ARRAY(SELECT j->>'command_id' FROM jsonb_array_elements($1::text::jsonb) AS t(j)))
+            AND c.command_id = x.command_id AND c.lease_token = x.lease_token
             AND c.status IN ('CLAIMED', 'RUNNING')
           RETURNING c.command_id, c.lease_token`,
         [json(items)],
@@ -158,7 +161,8 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
       const rows = await sql.query(
         `SELECT e.command_id, e.attempt, e.type
            FROM noetl.event e JOIN jsonb_to_recordset($1::text::jsonb) AS x(command_id text, attempt int, type text)
-             ON e.command_id = x.command_id AND e.attempt = x.attempt AND e.type = x.type`,
+             ON e.command_id = x.command_id AND e.attempt = x.attempt AND e.type = x.type
+          WHERE e.command_id = ANY (ARRAY(SELECT j->>'command_id' FROM jsonb_array_elements($1::text::jsonb) AS t(j)))`,
         [json(items)],
       );
       return new Set(rows.map((r) => reportKey(String(r.command_id), Number(r.attempt), String(r.type))));

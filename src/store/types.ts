@@ -124,6 +124,28 @@ export interface ReportId {
   attempt: number;
   type: string;
 }
+/** A report batch decided on cached state, written by one statement (Store.applyReport). */
+export interface ReportApply {
+  execution_id: string;
+  /** The last state-relevant event id the decision was made on ("0" for none). */
+  expect_last: string;
+  finish: FinishRequest[];
+  /** In log order; execution_id is implied. */
+  events: Omit<NewEvent, "execution_id">[];
+  steps: Pick<StepResult, "step" | "status" | "data" | "error" | "started_at" | "ended_at">[];
+  commands: NewCommand[];
+  /** Set when the execution ends. */
+  execution?: { status: ExecutionStatus; result?: unknown; error?: unknown };
+}
+export interface ReportApplied {
+  /** false: nothing was written (stale state, a lease not current, or a parent to tell). */
+  applied: boolean;
+  reason?: "stale" | "lease" | "parent";
+  /** The execution's last state-relevant event id after the write. */
+  last: string | null;
+  /** The events with a command_id that were logged, as reportKey(command_id, attempt, type). */
+  logged: Set<string>;
+}
 export interface ClaimRequest {
   pool: string;
   worker_id: string;
@@ -213,6 +235,8 @@ export interface Store {
   claimCommands: StoreTx["claimCommands"];
   /** StoreTx.extendLease as one statement of its own (autocommit). */
   extendLease: StoreTx["extendLease"];
+  /** Records a report batch in one statement when its checks pass; writes nothing otherwise. */
+  applyReport(p: ReportApply): Promise<ReportApplied>;
   close(): Promise<void>;
 
   registerCatalog(entry: NewCatalogEntry): Promise<CatalogEntry>;

@@ -25,6 +25,16 @@ const MAX_BATCH = 500;
 /** Batches in flight at once. */
 const MAX_IN_FLIGHT = 2;
 
+/**
+ * Lets a report batch ask for work: `reserve` answers how many commands to ask for (and holds
+ * those slots), `settle` gets the answer's commands and frees what the answer did not fill.
+ */
+export interface ReportSlots {
+  pool: string;
+  reserve(): number;
+  settle(reserved: number, answer: unknown): void;
+}
+
 export class Reporter {
   private queue: WorkerEvent[] = [];
   /** Terminal reports waiting in the queue: while there are any, nothing waits for the timer. */
@@ -41,6 +51,7 @@ export class Reporter {
     private readonly api: Api,
     private readonly workerId: string,
     private readonly log: Logger,
+    private readonly slots?: ReportSlots,
   ) {}
 
   get pending(): number {
@@ -124,10 +135,19 @@ export class Reporter {
 
   private async deliver(events: WorkerEvent[]): Promise<void> {
     for (let attempt = 0; !this.giveUp.signal.aborted; attempt++) {
+      const want = this.slots?.reserve() ?? 0;
+      const claim = want > 0 ? { claim: { pool: this.slots!.pool, limit: want } } : {};
       try {
-        await this.api.call("POST", "/api/events/batch", { worker_id: this.workerId, events });
+        const answer = await this.api.call("POST", "/api/events/batch", {
+          worker_id: this.workerId,
+          events,
+          ...claim,
+        });
+        this.slots?.settle(want, answer);
         return;
       } catch (err) {
+        // A refusal still carries what the claim leased (the lease checks are per report).
+        this.slots?.settle(want, err instanceof ApiError ? err.details : undefined);
         if (isLeaseLost(err)) {
           // The server applied the rest of the batch and refused these: another attempt owns them.
           this.log.warn("reports refused: the lease is no longer ours", {

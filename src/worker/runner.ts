@@ -19,6 +19,8 @@ export interface RunDeps {
   leaseMs: number;
   env: Record<string, string | undefined>;
   baseDir: string;
+  /** The command's slot is free: called before its report is queued, so the report can ask for work. */
+  onSettled?: (cmd: Claimed) => void;
 }
 
 export interface Running {
@@ -104,6 +106,7 @@ export function startCommand(cmd: Claimed, deps: RunDeps): Running {
     )
     .then((report) => {
       clearInterval(heartbeat);
+      deps.onSettled?.(cmd);
       if (abandoned) {
         log.info(`not reporting ${cmd.command_id} (step ${cmd.step}): ${abandoned}`);
         return;

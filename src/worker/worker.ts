@@ -37,8 +37,26 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   const host = hostname();
   const workerId = `${opts.name ?? "worker"}-${host}-${process.pid}`;
   const api = await createApi(config.serverUrl, config.apiToken, log);
-  const reporter = new Reporter(api, workerId, log);
   const running = new Map<string, Running>();
+  // Slots held by requests that may bring commands: the long-poll claim, and report batches
+  // that ask for work (the answer to a report carries the next commands: one request per step).
+  let polling = 0;
+  let reserved = 0;
+  const free = () => concurrency - running.size - polling - reserved;
+  const reporter = new Reporter(api, workerId, log, {
+    pool,
+    reserve() {
+      const n = opts.signal.aborted ? 0 : Math.max(0, Math.min(MAX_CLAIM, free()));
+      reserved += n;
+      return n;
+    },
+    settle(n, answer) {
+      reserved -= n;
+      // An answer without a list (an error, an older server) leased nothing.
+      if (n > 0 && Array.isArray((answer as { commands?: unknown } | undefined)?.commands)) take(answer);
+      nudge();
+    },
+  });
   const deps = {
     api,
     reporter,
@@ -47,6 +65,9 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
     leaseMs: config.leaseMs,
     env: opts.env ?? process.env,
     baseDir: opts.baseDir ?? process.cwd(),
+    onSettled: (cmd: Claimed) => {
+      running.delete(key(cmd));
+    },
   };
 
   // The claim loop sleeps on `nudge`: a finished command, a wake-up or the stop signal ends the sleep.
@@ -90,34 +111,41 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   });
 
   const launch = (cmd: Claimed) => {
-    const key = `${cmd.command_id}#${cmd.attempt}`;
-    if (running.has(key)) return;
+    if (running.has(key(cmd))) return;
     const r = startCommand(cmd, deps);
-    running.set(key, r);
+    running.set(key(cmd), r);
     void r.done.finally(() => {
-      running.delete(key);
+      running.delete(key(cmd));
       nudge();
     });
+  };
+  // Commands that arrive as the worker stops still run: they are leased to it already.
+  const take = (answer: unknown) => {
+    const { commands, rejected } = parseClaim(answer);
+    for (const problem of rejected) log.error(`ignoring a malformed command from the server: ${problem}`);
+    for (const cmd of commands) launch(cmd);
   };
 
   let failures = 0;
   while (!opts.signal.aborted) {
-    const free = Math.min(MAX_CLAIM, concurrency - running.size);
-    if (free <= 0) {
+    const limit = Math.min(MAX_CLAIM, free());
+    if (limit <= 0) {
       await sleep(LONG_POLL_MS);
       continue;
     }
     try {
-      const answer = await api.call(
-        "POST",
-        "/api/commands/claim",
-        { worker_id: workerId, pool, limit: free, wait_ms: LONG_POLL_MS },
-        { signal: claimAbort.signal, timeoutMs: LONG_POLL_MS + 15_000 },
-      );
-      const { commands, rejected } = parseClaim(answer);
-      for (const problem of rejected) log.error(`ignoring a malformed command from the server: ${problem}`);
-      // Commands that arrive as the worker stops still run: they are leased to it already.
-      for (const cmd of commands) launch(cmd);
+      polling = limit;
+      const answer = await api
+        .call(
+          "POST",
+          "/api/commands/claim",
+          { worker_id: workerId, pool, limit, wait_ms: LONG_POLL_MS },
+          { signal: claimAbort.signal, timeoutMs: LONG_POLL_MS + 15_000 },
+        )
+        .finally(() => {
+          polling = 0;
+        });
+      take(answer);
       failures = 0;
     } catch (err) {
       if (opts.signal.aborted) break;
@@ -137,6 +165,10 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   opts.signal.removeEventListener("abort", onStop);
   log.info(`worker ${workerId} stopped`);
   return 0;
+}
+
+function key(cmd: Claimed): string {
+  return `${cmd.command_id}#${cmd.attempt}`;
 }
 
 async function shutdown(running: Map<string, Running>, graceMs: number, log: Logger): Promise<void> {

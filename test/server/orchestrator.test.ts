@@ -17,7 +17,7 @@ const services: ToolServices = {
   },
 };
 
-type Claimed = Command & { lease_token: string; lease_until: string };
+type Claimed = Command & { lease_token: string; lease_until: string; lease_ms?: number };
 
 const chain = `apiVersion: noetl.io/v2
 kind: Playbook
@@ -116,6 +116,54 @@ for (const backend of await backends()) {
         doc.steps.map((s: { step: string }) => s.step),
         ["start", "loop", "done"],
       );
+    });
+
+    it("answers a report that asks for work with the commands it caused: one request per step", async () => {
+      const r = await h.call("POST", "/api/execute", { body: { path: "test/chain" } });
+      assert.equal(r.status, 201, r.text);
+      let [cmd] = await claim("w7");
+      let requests = 0;
+      const ran: string[] = [];
+      const queue: Claimed[] = cmd ? [cmd] : [];
+      while ((cmd = queue.shift())) {
+        ran.push(cmd.step);
+        const rep = await executeCommand(cmd, {
+          signal: new AbortController().signal,
+          services,
+          env: {},
+          baseDir: ".",
+        });
+        const answer = await h.call("POST", "/api/events/batch", {
+          body: {
+            worker_id: "w7",
+            events: [
+              {
+                command_id: cmd.command_id,
+                attempt: 1,
+                lease_token: cmd.lease_token,
+                type: "command.completed",
+                payload: rep,
+              },
+            ],
+            claim: { limit: 8 },
+          },
+        });
+        requests++;
+        assert.equal(answer.status, 200, answer.text);
+        assert.equal(answer.json.accepted, 1);
+        queue.push(...(answer.json.commands as Claimed[]));
+        for (const c of answer.json.commands as Claimed[])
+          assert.ok(c.lease_token && c.lease_ms, JSON.stringify(c));
+      }
+      assert.deepEqual(ran, ["start", "loop", "loop", "loop", "done"]);
+      assert.equal(requests, 5, "no claims were needed after the first");
+      const doc = await status(r.json.execution_id);
+      assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+      assert.deepEqual(doc.result, { vs: [21, 22, 23] });
+      const events = (await h.call("GET", `/api/executions/${r.json.execution_id}/events?limit=1000`)).json
+        .items;
+      assert.equal(events.filter((e: { type: string }) => e.type === "command.claimed").length, 5);
+      assert.equal(events.filter((e: { type: string }) => e.type === "command.completed").length, 5);
     });
 
     it("acknowledges a repeated report and refuses a foreign lease", async () => {

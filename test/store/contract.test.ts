@@ -330,6 +330,64 @@ for (const backend of await backends()) {
       assert.deepEqual([...logged], [reportKey("x2.1", 1, "command.completed")]);
     });
 
+    it("applies a report batch in one statement only when the state and every lease are current", async () => {
+      await store.transaction(async (tx) => {
+        await tx.createExecution({ execution_id: "x9", status: "RUNNING" });
+        await tx.appendEvents([{ execution_id: "x9", type: "workflow.initialized", payload: {} }]);
+        await tx.insertCommands([
+          {
+            command_id: "x9.1",
+            execution_id: "x9",
+            step: "a",
+            payload: {},
+            pool: "apply",
+            status: "CLAIMED",
+            worker_id: "w1",
+            lease_token: "t1",
+            lease_ms: 30_000,
+          },
+        ]);
+      });
+      const [last] = (await store.listEvents("x9", { limit: 10 })).map((e) => e.event_id);
+      const batch = (expect_last: string, lease_token: string) => ({
+        execution_id: "x9",
+        expect_last,
+        finish: [{ command_id: "x9.1", lease_token, status: "COMPLETED" as const }],
+        events: [
+          { type: "command.started", command_id: "x9.1", attempt: 1, payload: {} },
+          { type: "command.completed", command_id: "x9.1", attempt: 1, step: "a", payload: { r: 1 } },
+          { type: "step.exit", step: "a", payload: {} },
+        ],
+        steps: [{ step: "a", status: "COMPLETED", data: { r: 1 }, ended_at: new Date().toISOString() }],
+        commands: [{ command_id: "x9.2", execution_id: "x9", step: "b", payload: { n: 2 }, pool: "apply" }],
+      });
+      const stale = await store.applyReport(batch("1", "t1"));
+      assert.deepEqual([stale.applied, stale.reason], [false, "stale"]);
+      const foreign = await store.applyReport(batch(last!, "other"));
+      assert.deepEqual([foreign.applied, foreign.reason], [false, "lease"]);
+      assert.equal((await store.listEvents("x9", { limit: 10 })).length, 1, "a refused batch writes nothing");
+      const ok = await store.applyReport(batch(last!, "t1"));
+      assert.equal(ok.applied, true);
+      const events = await store.listEvents("x9", { limit: 10 });
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ["workflow.initialized", "command.started", "command.completed", "step.exit"],
+      );
+      assert.equal(ok.last, events.at(-1)!.event_id, "the last event the engine folds");
+      assert.deepEqual([...ok.logged].sort(), [
+        reportKey("x9.1", 1, "command.completed"),
+        reportKey("x9.1", 1, "command.started"),
+      ]);
+      assert.deepEqual(
+        (await store.listSteps("x9")).map((r) => [r.step, r.status]),
+        [["a", "COMPLETED"]],
+      );
+      const [next] = await store.claimCommands({ pool: "apply", worker_id: "w2", lease_ms: 1000, limit: 5 });
+      assert.deepEqual([next?.command_id, next?.payload], ["x9.2", { n: 2 }]);
+      const again = await store.applyReport(batch(ok.last!, "t1"));
+      assert.deepEqual([again.applied, again.reason], [false, "lease"], "a repeat finds the lease used");
+    });
+
     it("keeps one row per worker, refreshed by heartbeats", async () => {
       await store.heartbeatWorker({ worker_id: "w1", pool: "default", host: "h", pid: 1, concurrency: 8 });
       await store.heartbeatWorker({ worker_id: "w1", pool: "default", host: "h", pid: 2, concurrency: 4 });

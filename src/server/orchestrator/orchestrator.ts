@@ -9,8 +9,10 @@ import { newExecutionId } from "../../ids";
 import type { Playbook } from "../../playbook/schema";
 import { leaseKey, reportKey } from "../../store/tx";
 import type { CatalogEntry, EventRecord, Store, StoreTx } from "../../store/types";
+import { progressEvent, stepOf, tryFastReport } from "./fast-report";
+import { Lanes } from "./lanes";
 import { type AfterCommit, persistDecision } from "./persist";
-import type { WorkSignal } from "./signal";
+import type { ReportClaim, WorkSignal } from "./signal";
 import { type Cached, rebuild, StateCache } from "./state-cache";
 
 export interface OrchestratorDeps {
@@ -38,6 +40,12 @@ export interface IncomingEvent {
 }
 
 export type ReportOutcome = "accepted" | "duplicate" | "rejected";
+
+interface LaneItem {
+  events: IncomingEvent[];
+  claim?: ReportClaim;
+  outcomes: Map<IncomingEvent, ReportOutcome>;
+}
 
 const TERMINAL = new Set(["command.completed", "command.failed"]);
 
@@ -80,8 +88,13 @@ export class Orchestrator {
     await this.apply(tx, cached, began, 0, after);
   }
 
-  /** Records a batch of worker events; one transaction per execution. */
-  async report(events: IncomingEvent[]): Promise<Map<IncomingEvent, ReportOutcome>> {
+  /**
+   * Records a batch of worker events. With `claim`, the commands the reports cause are leased to
+   * the reporting worker first (collected in `claim.commands`). Each execution's events go
+   * through its lane: one write at a time per execution, and batches that arrive while one is
+   * being written are merged into the next write.
+   */
+  async report(events: IncomingEvent[], claim?: ReportClaim): Promise<Map<IncomingEvent, ReportOutcome>> {
     const outcomes = new Map<IncomingEvent, ReportOutcome>();
     const byExecution = new Map<string, IncomingEvent[]>();
     for (const e of events) {
@@ -90,10 +103,30 @@ export class Orchestrator {
       if (group) group.push(e);
       else byExecution.set(executionId, [e]);
     }
-    for (const [executionId, group] of byExecution) {
-      await this.unitOfWork((tx, after) => this.recordGroup(tx, executionId, group, outcomes, after));
-    }
+    await Promise.all(
+      [...byExecution].map(([executionId, group]) =>
+        this.lanes.submit(executionId, { events: group, claim, outcomes }),
+      ),
+    );
     return outcomes;
+  }
+
+  private readonly lanes = new Lanes<LaneItem>((executionId, items) => this.recordMerged(executionId, items));
+
+  /** One execution's events from one or more batches: one statement when possible. */
+  private async recordMerged(executionId: string, items: LaneItem[]): Promise<void> {
+    const events = items.flatMap((i) => i.events);
+    const claims = [...new Set(items.flatMap((i) => (i.claim ? [i.claim] : [])))];
+    const outcomes = new Map<IncomingEvent, ReportOutcome>();
+    if (!(await tryFastReport(this, executionId, events, claims, outcomes))) {
+      for (const item of items) {
+        await this.unitOfWork(
+          (tx, after) => this.recordGroup(tx, executionId, item.events, outcomes, after),
+          item.claim,
+        );
+      }
+    }
+    for (const item of items) for (const e of item.events) item.outcomes.set(e, outcomes.get(e)!);
   }
 
   /**
@@ -255,17 +288,39 @@ export class Orchestrator {
     return cached;
   }
 
-  async unitOfWork(fn: (tx: StoreTx, after: AfterCommit) => Promise<void>): Promise<void> {
-    const after: AfterCommit = { notify: false, handoffs: [], touched: new Set(), locked: new Set() };
+  async unitOfWork(
+    fn: (tx: StoreTx, after: AfterCommit) => Promise<void>,
+    reporter?: ReportClaim,
+  ): Promise<void> {
+    const after: AfterCommit = {
+      notify: false,
+      handoffs: [],
+      touched: new Set(),
+      locked: new Set(),
+      reporters: reporter ? [reporter] : [],
+    };
     try {
       await this.deps.store.transaction((tx) => fn(tx, after));
     } catch (err) {
       // What was folded in memory may not have committed: forget it, the log will tell.
       for (const id of after.touched) this.cache.delete(id);
-      // Nothing was leased to the claimers handed work: they look again.
-      for (const h of after.handoffs) h.claimer.deliver([]);
+      this.undoHandoffs(after);
       throw err;
     }
+    this.afterCommit(after);
+  }
+
+  /** Nothing was leased to the claimers handed work: they look again. */
+  undoHandoffs(after: AfterCommit): void {
+    for (const h of after.handoffs) {
+      const mine = after.reporters.find((r) => r === h.claimer);
+      if (mine) mine.left += h.commands.length;
+      else h.claimer.deliver([]);
+    }
+  }
+
+  /** Delivers hand-offs and wake-ups once the writes committed. */
+  afterCommit(after: AfterCommit): void {
     for (const h of after.handoffs) h.claimer.deliver(h.commands);
     if (after.notify) {
       this.deps.signal.notify();
@@ -279,25 +334,6 @@ export class Orchestrator {
 export function executionOf(commandId: string): string {
   const dot = commandId.lastIndexOf(".");
   return dot > 0 ? commandId.slice(0, dot) : commandId;
-}
-
-/** A worker's progress event (started, tool calls) as it goes to the log; the engine ignores it. */
-function progressEvent(e: IncomingEvent): EngineEvent {
-  // Tool calls are not deduplicated (command_id NULL); the command they belong to is in the payload.
-  const isCall = e.type.startsWith("call.");
-  return {
-    type: e.type as EngineEvent["type"],
-    step: stepOf(e),
-    ...(isCall ? {} : { command_id: e.command_id }),
-    attempt: e.attempt,
-    payload: isCall ? { ...e.payload, command_id: e.command_id } : e.payload,
-    at: Date.now(),
-  };
-}
-
-function stepOf(e: IncomingEvent): string | undefined {
-  const step = (e.payload as { step?: unknown }).step;
-  return typeof step === "string" ? step : undefined;
 }
 
 export function toNewEvent(executionId: string, ev: EngineEvent) {

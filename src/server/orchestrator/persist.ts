@@ -6,10 +6,18 @@ import { flattenContext } from "../../engine/context";
 import type { Command, Decision, EngineEvent, Envelope } from "../../engine/types";
 import { newExecutionId } from "../../ids";
 import { INFORMATIONAL } from "../../store/tx";
-import type { EventRecord, NewCommand, NewEvent, StoreTx } from "../../store/types";
+import type {
+  EventRecord,
+  ExecutionPatch,
+  ExecutionStatus,
+  NewCommand,
+  NewEvent,
+  StepResult,
+  StoreTx,
+} from "../../store/types";
 import { childRequest, isServerRun } from "./children";
 import { type Orchestrator, toNewEvent } from "./orchestrator";
-import type { Claimer, HandedCommand } from "./signal";
+import type { Claimer, HandedCommand, ReportClaim } from "./signal";
 import type { Cached } from "./state-cache";
 
 export interface AfterCommit {
@@ -17,6 +25,8 @@ export interface AfterCommit {
   notify: boolean;
   /** Commands leased to waiting claimers in this transaction, delivered after the commit. */
   handoffs: { claimer: Claimer; commands: HandedCommand[] }[];
+  /** Claims of the workers whose reports this transaction records: served first, in order. */
+  reporters: ReportClaim[];
   /** Executions whose cached state this transaction changed. */
   touched: Set<string>;
   /** Executions whose lock this transaction holds. */
@@ -25,6 +35,57 @@ export interface AfterCommit {
 
 const SERVER = "server";
 
+/** What one decision writes, computed without I/O. */
+export interface Plan {
+  events: NewEvent[];
+  steps: StepResult[];
+  /** Worker commands first (some handed off, CLAIMED), then those the server runs. */
+  rows: NewCommand[];
+  serverCommands: Command[];
+  /** Set when the decision ends the execution. */
+  end?: { status: ExecutionStatus; result?: unknown; error?: unknown };
+}
+
+/**
+ * Turns a decision into rows. New worker commands are leased to waiting claimers here (see
+ * handOff): the caller must deliver `after.handoffs` after its commit, or [] on failure.
+ */
+export function plan(
+  orch: Orchestrator,
+  cached: Cached,
+  decision: Decision,
+  stepsBefore: number,
+  after: AfterCommit,
+): Plan {
+  const state = cached.state;
+  const id = state.executionId;
+  const workerCommands = decision.commands.filter((c) => !isServerRun(c));
+  const serverCommands = decision.commands.filter(isServerRun);
+  const rows = [...workerCommands.map((c) => toRow(c)), ...serverCommands.map((c) => toRow(c, SERVER))];
+  const claimed = handOff(orch, rows.slice(0, workerCommands.length), after);
+  if (claimed.length < workerCommands.length) after.notify = true;
+  const ended = decision.events.some((e) => ENDS.has(e.type));
+  return {
+    events: [...decision.events.map((e) => toNewEvent(id, e)), ...claimed],
+    steps: stepRows(id, decision.events, state.steps.slice(stepsBefore)),
+    rows,
+    serverCommands,
+    ...(ended
+      ? {
+          end: {
+            status: state.status,
+            ...(state.status === "COMPLETED"
+              ? { result: state.result ?? null }
+              : { error: state.error ?? null }),
+          },
+        }
+      : {}),
+  };
+}
+
+const ENDS = new Set(["workflow.completed", "workflow.failed", "execution.cancelled"]);
+
+/** Writes one decision inside the open transaction; answers the events it logged. */
 export async function persistDecision(
   orch: Orchestrator,
   tx: StoreTx,
@@ -33,21 +94,16 @@ export async function persistDecision(
   stepsBefore: number,
   after: AfterCommit,
 ): Promise<EventRecord[]> {
-  const state = cached.state;
-  const id = state.executionId;
+  const id = cached.state.executionId;
   after.touched.add(id);
+  const p = plan(orch, cached, decision, stepsBefore, after);
   // The writes are independent: issue them together, so postgres.js pipelines them on the
   // transaction's connection instead of paying one round trip each.
-  const workerCommands = decision.commands.filter((c) => !isServerRun(c));
-  const serverCommands = decision.commands.filter(isServerRun);
-  const rows = [...workerCommands.map((c) => toRow(c)), ...serverCommands.map((c) => toRow(c, SERVER))];
-  const claimed = handOff(orch, rows.slice(0, workerCommands.length), after);
-  const events: NewEvent[] = [...decision.events.map((e) => toNewEvent(id, e)), ...claimed];
   const writes: Promise<unknown>[] = [];
   let stored: EventRecord[] = [];
-  if (events.length > 0) {
+  if (p.events.length > 0) {
     writes.push(
-      tx.appendEvents(events).then((rows) => {
+      tx.appendEvents(p.events).then((rows) => {
         stored = rows;
         // The lock answers the last event the engine folds; claims and progress are not among them.
         const last = rows.findLast((e) => !INFORMATIONAL.includes(e.type));
@@ -55,21 +111,13 @@ export async function persistDecision(
       }),
     );
   }
-  writes.push(projectSteps(tx, id, decision.events, state.steps.slice(stepsBefore)));
-  if (rows.length > 0) writes.push(tx.insertCommands(rows));
-  if (claimed.length < workerCommands.length) after.notify = true;
+  for (const step of p.steps) writes.push(tx.recordStep(step));
+  if (p.rows.length > 0) writes.push(tx.insertCommands(p.rows));
   await Promise.all(writes);
-  for (const c of serverCommands) await startChild(orch, tx, cached, c, after);
-
-  const end = decision.events.find((e) =>
-    ["workflow.completed", "workflow.failed", "execution.cancelled"].includes(e.type),
-  );
-  if (end) {
-    await tx.updateExecution(id, {
-      status: state.status,
-      ...(state.status === "COMPLETED" ? { result: state.result ?? null } : { error: state.error ?? null }),
-      ended: true,
-    });
+  for (const c of p.serverCommands) await startChild(orch, tx, cached, c, after);
+  if (p.end) {
+    await tx.updateExecution(id, { ...(p.end as ExecutionPatch), ended: true });
+    const { state } = cached;
     await reportToParent(orch, tx, id, state.status === "COMPLETED", state.result, state.error, after);
   }
   return stored;
@@ -84,7 +132,17 @@ function handOff(orch: Orchestrator, rows: NewCommand[], after: AfterCommit): Ne
   const leaseMs = orch.deps.leaseMs;
   const events: NewEvent[] = [];
   let next = 0;
-  for (const { claimer, count } of orch.deps.signal.take("default", rows.length)) {
+  const grants: { claimer: Claimer; count: number }[] = [];
+  let want = rows.length;
+  for (const mine of after.reporters) {
+    if (mine.pool !== "default" || mine.left === 0 || want === 0) continue;
+    const n = Math.min(mine.left, want);
+    mine.left -= n;
+    want -= n;
+    grants.push({ claimer: mine, count: n });
+  }
+  grants.push(...orch.deps.signal.take("default", want));
+  for (const { claimer, count } of grants) {
     const commands: HandedCommand[] = [];
     const leaseUntil = new Date(Date.now() + leaseMs).toISOString();
     for (const row of rows.slice(next, next + count)) {
@@ -132,33 +190,29 @@ function toRow(c: Command, worker?: string): NewCommand {
   };
 }
 
-async function projectSteps(
-  tx: StoreTx,
+function stepRows(
   id: string,
   events: EngineEvent[],
   timings: { step: string; status: string; duration_ms: number }[],
-): Promise<void> {
+): StepResult[] {
   let i = 0;
-  const writes: Promise<void>[] = [];
+  const rows: StepResult[] = [];
   for (const e of events) {
     if (e.type !== "step.exit" && e.type !== "step.skipped") continue;
     const timing = timings[i++];
     const result = (e.payload.result as Envelope | undefined) ?? { status: "skipped" };
-    const ended = new Date(e.at);
-    writes.push(
-      tx.recordStep({
-        execution_id: id,
-        step: e.step!,
-        iteration: -1,
-        status: timing?.status ?? (result.status === "error" ? "FAILED" : "COMPLETED"),
-        data: result.data,
-        error: result.error,
-        started_at: new Date(e.at - (timing?.duration_ms ?? 0)).toISOString(),
-        ended_at: ended.toISOString(),
-      }),
-    );
+    rows.push({
+      execution_id: id,
+      step: e.step!,
+      iteration: -1,
+      status: timing?.status ?? (result.status === "error" ? "FAILED" : "COMPLETED"),
+      data: result.data,
+      error: result.error,
+      started_at: new Date(e.at - (timing?.duration_ms ?? 0)).toISOString(),
+      ended_at: new Date(e.at).toISOString(),
+    });
   }
-  await Promise.all(writes);
+  return rows;
 }
 
 async function startChild(orch: Orchestrator, tx: StoreTx, parent: Cached, cmd: Command, after: AfterCommit) {

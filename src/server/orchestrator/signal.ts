@@ -26,6 +26,27 @@ export interface Claimer {
   deliver(commands: HandedCommand[]): void;
 }
 
+/**
+ * The claim a worker's report batch carries ("and give me up to N commands"): the commands its
+ * reports cause go to it first, in the same transaction, and travel back in the answer.
+ */
+export class ReportClaim implements Claimer {
+  taken = true;
+  readonly commands: HandedCommand[] = [];
+  /** How many more it takes. */
+  left: number;
+  constructor(
+    readonly workerId: string,
+    readonly pool: string,
+    readonly limit: number,
+  ) {
+    this.left = limit;
+  }
+  deliver(commands: HandedCommand[]): void {
+    this.commands.push(...commands);
+  }
+}
+
 export class WorkSignal {
   private waiters = new Set<() => void>();
   private claimers = new Map<string, Claimer[]>();

@@ -1,9 +1,10 @@
 // The worker protocol (docs/PROTOCOL.md): claim with a lease, heartbeat, report in batches.
 import * as v from "valibot";
 import { NoetlError } from "../../errors";
+import type { CommandRecord } from "../../store/types";
 import type { AppDeps } from "../deps";
 import type { IncomingEvent } from "../orchestrator/orchestrator";
-import type { HandedCommand } from "../orchestrator/signal";
+import { type HandedCommand, ReportClaim } from "../orchestrator/signal";
 import { jsonBody, pathParam } from "../request";
 import type { RouteDef } from "../route";
 
@@ -55,6 +56,13 @@ const BatchBody = v.strictObject({
     ),
     v.maxLength(1000),
   ),
+  /** "And lease me up to `limit` commands": the answer carries them (one request per step). */
+  claim: v.optional(
+    v.strictObject({
+      pool: v.optional(Name, "default"),
+      limit: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(64)),
+    }),
+  ),
 });
 
 const WorkerBody = v.strictObject({
@@ -89,16 +97,7 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
         const stop = () => stopWaiting.abort();
         deps.shutdown.addEventListener("abort", stop, { once: true });
         gone.addEventListener("abort", stop, { once: true });
-        const answer = (commands: HandedCommand[]) =>
-          c.json({
-            commands: commands.map((r) => ({
-              ...r.payload,
-              attempt: r.attempt,
-              lease_token: r.lease_token,
-              lease_until: r.lease_until,
-              lease_ms: leaseMs,
-            })),
-          });
+        const answer = (commands: HandedCommand[]) => c.json({ commands: claimAnswer(commands, leaseMs) });
         // A worker asks again as soon as it is handed work; when this server knows the pool is
         // empty, it waits for the next commit's hand-off without a query.
         let look = b.wait_ms === 0 || workSignal.mayHavePending(b.pool);
@@ -115,26 +114,18 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
                 }),
               );
               if (rows.length > 0 || deadline <= Date.now() || deps.shutdown.aborted) {
-                return answer(
-                  rows.map((r) => ({
-                    command_id: r.command_id,
-                    attempt: r.attempt,
-                    lease_token: r.lease_token!,
-                    lease_until: r.lease_until!,
-                    payload: r.payload as object,
-                  })),
-                );
+                return answer(rows.map(handed));
               }
             }
             look = true;
             // Handed work by this server's next commit, or woken to look again; the timeout
             // covers commits by other servers and the sweeper.
-            const handed = await workSignal.awaitWork(
+            const given = await workSignal.awaitWork(
               { workerId: b.worker_id, pool: b.pool, limit: b.limit },
               Math.max(0, Math.min(deadline - Date.now(), 1000)),
               stopWaiting.signal,
             );
-            if (handed.length > 0) return answer(handed);
+            if (given.length > 0) return answer(given);
           }
         } finally {
           deps.shutdown.removeEventListener("abort", stop);
@@ -167,12 +158,26 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
       summary: "Report command events; idempotent by (command_id, attempt, type), fenced by lease token",
       body: BatchBody,
       responses: {
-        200: "{accepted, duplicates}",
-        409: "LEASE_LOST for reports under a lease that is not current",
+        200: "{accepted, duplicates, commands?}",
+        409: "LEASE_LOST for reports under a lease that is not current (details carry commands leased by the claim)",
       },
       handler: async (c) => {
         const b = await jsonBody(c, BatchBody);
-        const outcomes = await orchestrator.report(b.events as IncomingEvent[]);
+        const claim = b.claim?.limit ? new ReportClaim(b.worker_id, b.claim.pool, b.claim.limit) : undefined;
+        const outcomes = await orchestrator.report(b.events as IncomingEvent[], claim);
+        // What the reports caused went to the worker first; a backlog fills the rest.
+        if (claim && claim.left > 0 && workSignal.mayHavePending(claim.pool)) {
+          const rows = await workSignal.claim(claim.pool, claim.left, () =>
+            store.claimCommands({
+              pool: claim.pool,
+              worker_id: b.worker_id,
+              lease_ms: leaseMs,
+              limit: claim.left,
+            }),
+          );
+          claim.deliver(rows.map(handed));
+        }
+        const commands = claim ? { commands: claimAnswer(claim.commands, leaseMs) } : {};
         let accepted = 0;
         let duplicates = 0;
         const rejected: string[] = [];
@@ -185,15 +190,10 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
           throw new NoetlError(
             "CONFLICT",
             `reports for ${rejected.length} command(s) carry a lease that is not current`,
-            {
-              code: "LEASE_LOST",
-              command_ids: rejected,
-              accepted,
-              duplicates,
-            },
+            { code: "LEASE_LOST", command_ids: rejected, accepted, duplicates, ...commands },
           );
         }
-        return c.json({ accepted, duplicates });
+        return c.json({ accepted, duplicates, ...commands });
       },
     },
     {
@@ -217,4 +217,25 @@ export function commandRoutes(deps: AppDeps): RouteDef[] {
       },
     },
   ];
+}
+
+function handed(r: CommandRecord): HandedCommand {
+  return {
+    command_id: r.command_id,
+    attempt: r.attempt,
+    lease_token: r.lease_token!,
+    lease_until: r.lease_until!,
+    payload: r.payload as object,
+  };
+}
+
+/** Leased commands as a worker receives them: the command, its attempt and its lease. */
+function claimAnswer(commands: HandedCommand[], leaseMs: number) {
+  return commands.map((r) => ({
+    ...r.payload,
+    attempt: r.attempt,
+    lease_token: r.lease_token,
+    lease_until: r.lease_until,
+    lease_ms: leaseMs,
+  }));
 }

@@ -1,6 +1,6 @@
 // The ordered list of schema migrations, compiled into the bundle (no files to find at run time).
 import init from "./001-init";
-import dropOutbox from "./002-drop-outbox";
+import hotPath from "./002-hot-path";
 
 export interface Migration {
   version: number;
@@ -10,7 +10,7 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "init", sql: init },
-  { version: 2, name: "drop-outbox", sql: dropOutbox },
+  { version: 2, name: "hot-path", sql: hotPath },
 ];
 
 /** Tables `noetl db validate` expects to find. */
