@@ -1,5 +1,5 @@
 // Wake-ups from NATS: the server publishes "there is work in pool P" on noetl.commands.<pool>
-// (stream NOETL_COMMANDS) after each commit that issued commands. The worker listens with a
+// (stream NOETL_COMMANDS) after a commit that left commands pending. The worker listens with a
 // plain subscription on that subject rather than a JetStream consumer: a wake-up is worth
 // something only the moment it is sent, so the stream's replay and per-consumer state buy
 // nothing, while an ordered consumer's reset loop was seen to outlive the connection and hold
