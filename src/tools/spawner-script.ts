@@ -23,7 +23,7 @@
  * dynamic linker, locale files), so the server keeps up to three bash processes already started
  * (spares plus spares that became jobs and still run), each in its own process group and blocked
  * reading its own FIFO (fds 6-9 here, fd 4 in the spare). It announces each one to Node with
- * \`P <pid> <fifo fd>\`; Node writes an eligible request line (its environment changes only
+ * \`P <pid> <fifo fd>\` (sent with the next line it writes anyway); Node writes an eligible request line (its environment changes only
  * variables bash also honours when assigned after start-up; see spareCanRun) straight into that
  * FIFO, so the server is not woken at all. The spare redirects its output to <pid>.o/.e, \`cd\`s,
  * applies the environment and runs the script with \`eval "$BASH_EXECUTION_STRING"\`: the step is
@@ -35,7 +35,7 @@
  * idle spares read EOF and exit. Without mkfifo, or once a spare died unused, jobs are forked.
  */
 export const SERVER_SCRIPT = `
-__nr_d=$1 __nr_b=$2 __nr_pw=$3 __nr_j=() __nr_eof= __nr_h= __nr_sq=() __nr_sfd=()
+__nr_d=$1 __nr_b=$2 __nr_pw=$3 __nr_j=() __nr_eof= __nr_h= __nr_sq=() __nr_sfd=() __nr_pa=
 ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) || exit 99
 set +m +e +u
 # fds 6-8: the spares' request FIFOs (a spare sees its own as fd 4; Node writes to them by path).
@@ -64,7 +64,7 @@ __nr_n() {
     read -t 0 -u "$i" && continue
     set -m
     { exec "$__nr_b" -c "$__nr_L" "$__nr_b"; } 4<"$__nr_d/f$i" </dev/null >/dev/null 3<&- 6<&- 7<&- 8<&- 9<&- &
-    set +m; __nr_sq+=("$!"); __nr_sfd[$!]=$i; echo "P $! $i"
+    set +m; __nr_sq+=("$!"); __nr_sfd[$!]=$i; __nr_pa+="P $! $i"$'\\n'
   done
 }
 # Which of a job's output files (<name>.o, <name>.e) hold something: "11", "10", "01" or "00" ("-"
@@ -79,8 +79,12 @@ __nr_o() {
 __nr_sx() {
   local p k=(); for p in "\${__nr_sq[@]}"; do [[ $p == "$1" ]] || k+=("$p"); done
   __nr_sq=("\${k[@]}"); unset -v "__nr_sfd[$1]"
-  __nr_o "$1"; echo "X $1 $2 $__nr_of"; [[ $__nr_of == -* ]] && __nr_pw=
+  __nr_o "$1"; __nr_out "X $1 $2 $__nr_of"; [[ $__nr_of == -* ]] && __nr_pw=
 }
+# One line to Node, after the spare announcements not yet sent: they ride on the next line the
+# server has to write anyway (each would otherwise wake Node once more per step; Node has one
+# spare announced in reserve, and falls back to a fork, which answers S, when it has none).
+__nr_out() { printf '%s%s\\n' "$__nr_pa" "$1"; __nr_pa=; }
 # Request fields (space-separated, printf %b escapes): ID CWD SCRIPT [NAME=VALUE | -NAME]...
 __nr_r() {
   printf -v __nr_c %b "\${__nr_f[1]}"
@@ -95,10 +99,10 @@ __nr_r() {
       printf -v __nr_s %b "\${__nr_f[2]}"
       exec "$__nr_b" -c "$__nr_s"
     } >"$__nr_d/$__nr_f.o" 2>"$__nr_d/$__nr_f.e" </dev/null 3<&- 6<&- 7<&- 8<&- 9<&- &
-    set +m; __nr_j[$!]=$__nr_f; echo "S $__nr_f $!"
-  else echo "F $__nr_f"; fi
+    set +m; __nr_j[$!]=$__nr_f; __nr_out "S $__nr_f $!"
+  else __nr_out "F $__nr_f"; fi
 }
-__nr_e() { __nr_o "\${__nr_j[$1]}"; unset -v "__nr_j[$1]"; echo "E $1 $2 $__nr_of"; }
+__nr_e() { __nr_o "\${__nr_j[$1]}"; unset -v "__nr_j[$1]"; __nr_out "E $1 $2 $__nr_of"; }
 # Is a request waiting? (after stdin's EOF, never: only the running jobs are left to reap)
 __nr_q() { [[ -z $__nr_eof ]] && read -t 0; }
 while :; do
@@ -110,7 +114,7 @@ while :; do
     __nr_w=1
     while [[ -n $__nr_w ]]; do
       __nr_w=
-      [[ -n $__nr_h ]] && ! kill -0 "$__nr_h" && { wait "$__nr_h"; __nr_h= __nr_w=1; echo H; }
+      [[ -n $__nr_h ]] && ! kill -0 "$__nr_h" && { wait "$__nr_h"; __nr_h= __nr_w=1; __nr_out H; }
       for __nr_p in "\${__nr_sq[@]}"; do
         kill -0 "$__nr_p" || { wait "$__nr_p"; __nr_sx "$__nr_p" $?; __nr_w=1; }
       done
@@ -124,7 +128,7 @@ while :; do
       __nr_h=$!
     fi
     wait -n -p __nr_p; __nr_st=$?
-    if [[ \${__nr_p-} == "$__nr_h" ]]; then __nr_h=; echo H
+    if [[ \${__nr_p-} == "$__nr_h" ]]; then __nr_h=; __nr_out H
     elif [[ -n \${__nr_p-} && -n \${__nr_sfd[__nr_p]-} ]]; then __nr_sx "$__nr_p" "$__nr_st"
     elif [[ -n \${__nr_p-} && -n \${__nr_j[__nr_p]-} ]]; then __nr_e "$__nr_p" "$__nr_st"; fi
     continue
