@@ -133,11 +133,12 @@ class Server {
 
   /**
    * Straight into the FIFO of a pre-started shell, which becomes the job: no server round trip.
-   * One atomic write (at most PIPE_BUF bytes); the cwd is checked here since the spare cannot
+   * One short write into an empty FIFO (it never blocks); the cwd is checked here since the spare cannot
    * answer \`F\`.
    */
   private toSpare(job: Job): boolean {
-    if (!job.spare || this.spares.length === 0 || Buffer.byteLength(job.line) > 4096) return false;
+    // A spare reads its line one byte per syscall: long requests are forked (read from a file).
+    if (!job.spare || this.spares.length === 0 || job.line.length > INLINE_MAX) return false;
     try {
       accessSync(job.cwd, constants.X_OK);
     } catch {
