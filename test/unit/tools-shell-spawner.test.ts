@@ -179,7 +179,10 @@ describe("shell tool through the spawn server", () => {
     // The last command killed by a signal: the same status. (bash -c would have exec'd it; in a
     // spare bash waits for it and so adds its "Terminated" line to the step's stderr.)
     const killed = "sh -c 'kill -TERM $$'";
-    assert.equal(data(await run({ cmds: killed })).returncode, data(await runDirect({ cmds: killed })).returncode);
+    assert.equal(
+      data(await run({ cmds: killed })).returncode,
+      data(await runDirect({ cmds: killed })).returncode,
+    );
   });
 
   test("a missing cwd is still a config error", async () => {
