@@ -121,11 +121,10 @@ for (const backend of await backends()) {
     it("answers a report that asks for work with the commands it caused: one request per step", async () => {
       const r = await h.call("POST", "/api/execute", { body: { path: "test/chain" } });
       assert.equal(r.status, 201, r.text);
-      let [cmd] = await claim("w7");
+      const queue: Claimed[] = await claim("w7");
       let requests = 0;
       const ran: string[] = [];
-      const queue: Claimed[] = cmd ? [cmd] : [];
-      while ((cmd = queue.shift())) {
+      for (let cmd = queue.shift(); cmd; cmd = queue.shift()) {
         ran.push(cmd.step);
         const rep = await executeCommand(cmd, {
           signal: new AbortController().signal,
