@@ -38,6 +38,10 @@ export const SERVER_SCRIPT = `
 __nr_d=$1 __nr_b=$2 __nr_pw=$3 __nr_j=() __nr_eof= __nr_h= __nr_sq=() __nr_sfd=() __nr_pa=
 ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) || exit 99
 set +m +e +u
+# Node may die first: a write to its closed socket must not kill the server (SIGPIPE) before it
+# has reaped its jobs and removed its directory. A trap, not an ignore: children get SIGPIPE's
+# default back (an ignored signal would stay ignored in every step).
+trap : PIPE
 # fds 6-8: the spares' request FIFOs (a spare sees its own as fd 4; Node writes to them by path).
 if [[ $__nr_pw == 1 ]] && mkfifo -m 600 "$__nr_d/f6" "$__nr_d/f7" "$__nr_d/f8" "$__nr_d/f9" &&
   exec 6<>"$__nr_d/f6" 7<>"$__nr_d/f7" 8<>"$__nr_d/f8" 9<>"$__nr_d/f9"; then
@@ -79,7 +83,9 @@ __nr_o() {
 __nr_sx() {
   local p k=(); for p in "\${__nr_sq[@]}"; do [[ $p == "$1" ]] || k+=("$p"); done
   __nr_sq=("\${k[@]}"); unset -v "__nr_sfd[$1]"
-  __nr_o "$1"; __nr_out "X $1 $2 $__nr_of"; [[ $__nr_of == -* ]] && __nr_pw=
+  __nr_o "$1"; [[ $__nr_of == -* ]] && __nr_pw=
+  # (An idle spare ending after EOF is the server shutting down: nothing to tell Node.)
+  [[ $__nr_of == -* && -n $__nr_eof ]] || __nr_out "X $1 $2 $__nr_of"
 }
 # One line to Node, after the spare announcements not yet sent: they ride on the next line the
 # server has to write anyway (each would otherwise wake Node once more per step; Node has one

@@ -1,7 +1,7 @@
 // The shell tool's spawn-server path (src/tools/spawner.ts): the same results as a direct spawn.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -322,6 +322,27 @@ describe("shell tool through the spawn server", () => {
     stopSpawner();
     assert.equal(data(await pending).stdout, "finished\n");
     assert.ok(await until(() => !groupAlive(pid)), "the server exited after its last job");
+  });
+
+  test("Node killed mid-step: the server finishes the step, then removes its directory and exits", async () => {
+    const code = `import("./src/tools/shell.ts").then(async ({ shellTool }) => {
+      const { spawnerPid } = await import("./src/tools/spawner.ts");
+      const c = { signal: new AbortController().signal, env: process.env, baseDir: "/tmp" };
+      await shellTool.run({ cmds: "true" }, c);
+      shellTool.run({ cmds: "sleep 0.5" }, c);
+      setTimeout(() => console.log(spawnerPid()), 200);
+      setInterval(() => {}, 1000);
+    })`;
+    const child = spawn(process.execPath, ["--import", "tsx", "-e", code], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const pid = Number(await new Promise<string>((r) => child.stdout.once("data", (b) => r(String(b)))));
+    const dir = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[4]!;
+    assert.ok(existsSync(dir));
+    child.kill("SIGKILL");
+    // Its writes to the dead Node's socket (SIGPIPE) used to kill it before the cleanup.
+    assert.ok(await until(() => !existsSync(dir), 5000), "directory removed");
+    assert.ok(await until(() => !groupAlive(pid), 5000), "server gone");
   });
 
   test("the server neither keeps Node alive nor outlives it", () => {
