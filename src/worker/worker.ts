@@ -30,6 +30,10 @@ const LONG_POLL_MS = 20_000;
 const HEARTBEAT_MS = 5_000;
 /** The server leases at most this many commands per claim. */
 const MAX_CLAIM = 64;
+/** Commands that run this long or less on average are leased ahead (see `waiting`)… */
+const SHORT_MS = 25;
+/** …up to this many times the concurrency. */
+const PREFETCH = 2;
 
 export async function runWorker(config: Config, opts: WorkerOptions): Promise<number> {
   const { log } = opts;
@@ -37,12 +41,24 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   const host = hostname();
   const workerId = `${opts.name ?? "worker"}-${host}-${process.pid}`;
   const api = await createApi(config.serverUrl, config.apiToken, log);
-  const running = new Map<string, Running>();
+  const running = new Map<string, Running & { since: number }>();
+  // Leased commands waiting for a slot. Short commands spend more time travelling than running:
+  // while they are short, the worker leases up to PREFETCH × `concurrency` more than it runs, so the next
+  // ones are at hand when a slot frees (prefetch, as in Celery or pg-boss's batchSize). Long
+  // ones get no buffer: it would hold work another worker could start.
+  const waiting: { cmd: Claimed; at: number }[] = [];
+  const pace = new Pace();
   // Slots held by requests that may bring commands: the long-poll claim, and report batches
   // that ask for work (the answer to a report carries the next commands: one request per step).
   let polling = 0;
   let reserved = 0;
-  const free = () => concurrency - running.size - polling - reserved;
+  const free = () =>
+    concurrency +
+    (pace.short ? PREFETCH * concurrency : 0) -
+    running.size -
+    waiting.length -
+    polling -
+    reserved;
   const reporter = new Reporter(api, workerId, log, {
     pool,
     reserve() {
@@ -66,7 +82,10 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
     env: opts.env ?? process.env,
     baseDir: opts.baseDir ?? process.cwd(),
     onSettled: (cmd: Claimed) => {
+      const r = running.get(key(cmd));
+      if (r) pace.add(performance.now() - r.since);
       running.delete(key(cmd));
+      queueMicrotask(pump);
     },
   };
 
@@ -110,15 +129,31 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
     nats: config.natsUrl ?? "off",
   });
 
-  const launch = (cmd: Claimed) => {
+  const start = (cmd: Claimed) => {
     if (running.has(key(cmd))) return;
-    const r = startCommand(cmd, deps);
+    const r = Object.assign(startCommand(cmd, deps), { since: performance.now() });
     running.set(key(cmd), r);
     void r.done.finally(() => {
       running.delete(key(cmd));
+      pump();
       nudge();
     });
   };
+  const launch = (cmd: Claimed) => {
+    if (running.size < concurrency && waiting.length === 0) start(cmd);
+    else waiting.push({ cmd, at: Date.now() });
+  };
+  function pump() {
+    while (running.size < concurrency && waiting.length > 0) {
+      const { cmd, at } = waiting.shift()!;
+      // Half its lease spent waiting: the server may re-issue it soon; better not run it twice.
+      if (Date.now() - at > (cmd.lease_ms ?? config.leaseMs) / 2) {
+        log.warn(`not starting ${cmd.command_id} (step ${cmd.step}): it waited too long for a slot`);
+        continue;
+      }
+      start(cmd);
+    }
+  }
   // Commands that arrive as the worker stops still run: they are leased to it already.
   const take = (answer: unknown) => {
     const { commands, rejected } = parseClaim(answer);
@@ -157,6 +192,11 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
     }
   }
 
+  if (waiting.length > 0) {
+    // Never started: their leases expire and the server re-issues them.
+    log.info(`leaving ${waiting.length} leased command(s) unstarted; the server will re-issue them`);
+    waiting.length = 0;
+  }
   await shutdown(running, graceMs, log);
   await reporter.drain(10_000);
   await beat.stop();
@@ -165,6 +205,17 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   opts.signal.removeEventListener("abort", onStop);
   log.info(`worker ${workerId} stopped`);
   return 0;
+}
+
+/** Recent command run times (moving average): are commands short enough to lease ahead? */
+class Pace {
+  private avg: number | undefined;
+  add(ms: number): void {
+    this.avg = this.avg === undefined ? ms : this.avg * 0.8 + ms * 0.2;
+  }
+  get short(): boolean {
+    return this.avg !== undefined && this.avg < SHORT_MS;
+  }
 }
 
 function key(cmd: Claimed): string {
