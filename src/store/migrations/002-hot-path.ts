@@ -20,9 +20,8 @@ DECLARE
   v_id text := p->>'execution_id';
   v_last bigint;
   v_new bigint;
-  v_n integer;
   v_logged jsonb;
-  v_ids text[];
+  r record;
 BEGIN
   PERFORM pg_advisory_xact_lock(${EXECUTION_LOCK}, hashtext(v_id));
   SELECT max(event_id) INTO v_last FROM noetl.event
@@ -30,25 +29,25 @@ BEGIN
   IF coalesce(v_last, 0) <> (p->>'expect_last')::bigint THEN
     RETURN jsonb_build_object('applied', false, 'reason', 'stale');
   END IF;
-  -- By primary key (= ANY): a join with the JSON rows would be planned as a scan of the table.
-  v_ids := ARRAY(SELECT x->>'command_id' FROM jsonb_array_elements(p->'finish') AS t(x));
-  SELECT count(*) INTO v_n FROM (
-    SELECT 1 FROM noetl.command c
-      JOIN jsonb_to_recordset(p->'finish') AS x(command_id text, lease_token text, status text)
-        ON c.command_id = x.command_id AND c.lease_token = x.lease_token
-     WHERE c.command_id = ANY (v_ids) AND c.status IN ('CLAIMED', 'RUNNING')
-       FOR UPDATE OF c) s;
-  IF v_n <> jsonb_array_length(p->'finish') THEN
-    RETURN jsonb_build_object('applied', false, 'reason', 'lease');
-  END IF;
+  -- Row by row, by primary key: set-based forms (a join with the JSON rows, = ANY) were planned
+  -- as scans of the whole command table once the cached generic plan took over.
+  FOR r IN SELECT * FROM jsonb_to_recordset(p->'finish') AS x(command_id text, lease_token text, status text) LOOP
+    PERFORM 1 FROM noetl.command
+      WHERE command_id = r.command_id AND lease_token = r.lease_token AND status IN ('CLAIMED', 'RUNNING')
+      FOR UPDATE;
+    IF NOT FOUND THEN
+      RETURN jsonb_build_object('applied', false, 'reason', 'lease');
+    END IF;
+  END LOOP;
   IF p ? 'execution' AND EXISTS (SELECT 1 FROM noetl.execution
                                   WHERE execution_id = v_id AND parent_command_id IS NOT NULL) THEN
     RETURN jsonb_build_object('applied', false, 'reason', 'parent');
   END IF;
 
-  UPDATE noetl.command c SET status = x.status, lease_until = NULL, updated_at = now()
-    FROM jsonb_to_recordset(p->'finish') AS x(command_id text, lease_token text, status text)
-   WHERE c.command_id = ANY (v_ids) AND c.command_id = x.command_id AND c.lease_token = x.lease_token;
+  FOR r IN SELECT * FROM jsonb_to_recordset(p->'finish') AS x(command_id text, lease_token text, status text) LOOP
+    UPDATE noetl.command SET status = r.status, lease_until = NULL, updated_at = now()
+     WHERE command_id = r.command_id;
+  END LOOP;
 
   WITH ins AS (
     INSERT INTO noetl.event (execution_id, type, step, command_id, attempt, iteration, payload)
