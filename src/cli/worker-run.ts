@@ -4,6 +4,7 @@
 import { loadConfig } from "../config/config";
 import { createLogger } from "../log";
 import { usageError } from "./exit";
+import { serverUrl } from "./remote/common";
 
 export interface WorkerRunOptions {
   name?: string;
@@ -19,13 +20,15 @@ export async function workerRunCommand(opts: WorkerRunOptions): Promise<number> 
   const name = opts.name === undefined ? "worker" : String(opts.name);
   if (!/^[\w.-]{1,64}$/.test(name))
     throw usageError(`--name "${name}" is not valid: use 1-64 letters, digits, '.', '_' or '-'`);
-  const serverUrl =
-    opts.serverUrl ??
-    (opts.host !== undefined || opts.port !== undefined
-      ? `http://${opts.host ?? "localhost"}:${opts.port ?? 8082}`
-      : undefined);
+  // --host/--port replace those parts of the configured server URL, as for every remote command.
+  const { url } = serverUrl({
+    serverUrl: opts.serverUrl,
+    host: opts.host,
+    port: opts.port,
+    token: opts.token,
+  });
   const config = loadConfig(process.env, {
-    NOETL_SERVER_URL: serverUrl,
+    NOETL_SERVER_URL: url,
     NOETL_API_TOKEN: opts.token,
     NOETL_WORKER_CONCURRENCY: opts.concurrency,
     NOETL_WORKER_POOL_NAME: opts.pool,

@@ -178,10 +178,18 @@ export class Cluster {
     await this.startServer();
   }
 
-  startWorker(opts: { concurrency?: number; env?: Record<string, string> } = {}): Proc {
+  startWorker(opts: { concurrency?: number; env?: Record<string, string>; args?: string[] } = {}): Proc {
     const name = `w${++this.workerCount}`;
     const concurrency = opts.concurrency ?? this.opts.concurrency ?? 4;
-    const args = ["worker", "run", "--name", name, "--concurrency", String(concurrency)];
+    const args = [
+      "worker",
+      "run",
+      "--name",
+      name,
+      "--concurrency",
+      String(concurrency),
+      ...(opts.args ?? []),
+    ];
     const env = this.env({ NOETL_SERVER_URL: this.url, ...this.opts.workerEnv, ...opts.env });
     const w = spawnCli(name, args, env);
     this.workers.push(w);

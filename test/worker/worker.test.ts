@@ -83,6 +83,21 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
     assert.equal((doc.result as { stdout: string }).stdout, "slept\n");
   });
 
+  it("--host replaces only the host of NOETL_SERVER_URL, as for the other remote commands", async () => {
+    // The port comes from the URL: before, --host alone meant port 8082.
+    const w = c.startWorker({
+      env: { NOETL_SERVER_URL: c.url.replace("127.0.0.1", "nowhere.invalid") },
+      args: ["--host", "127.0.0.1"],
+    });
+    try {
+      await c.workerReady(w);
+      const doc = await c.run(chain);
+      assert.equal(doc.status, "COMPLETED", `${JSON.stringify(doc)}\n${c.logs()}`);
+    } finally {
+      await stopWorker(w);
+    }
+  });
+
   it("keeps its report through a server restart and delivers it when the server is back", async () => {
     const w = c.startWorker();
     try {
