@@ -81,6 +81,14 @@ const chain = playbook(
     return `  - step: s${i + 1}\n    tool: {kind: shell, cmds: "sleep 0.3; echo ${i + 1}-{{ workload.n }}"}${next}\n`;
   }).join(""),
 );
+// Wider than the workers' open claims can take at once, so commands are left pending.
+const fan = playbook(
+  "fan",
+  `  - step: start
+    loop: {in: "{{ range(200) | list }}", iterator: i, spec: {mode: parallel, max_in_flight: 200}}
+    tool: {kind: noop}
+`,
+);
 const expected = (n: number) => ({ stdout: `${STEPS}-${n}\n`, stderr: "", returncode: 0 });
 /** The last shell step's data, without its timing. */
 const strip = (d: unknown) => {
@@ -151,19 +159,24 @@ describe("chaos: NATS restart and PostgreSQL connections cut", { skip: chaosSkip
     const downMs = Date.now() - t0 - stoppedMs;
     // The workers reconnect by themselves (nats.js says so in their log)...
     for (const w of c.workers) await waitFor(w, /NATS connection back/);
-    // ...and the server publishes wake-ups again: one arrives for a new execution.
+    // ...and the server publishes wake-ups again. It publishes when a commit leaves commands
+    // pending (what waiting workers are handed goes to them directly), so the new work is a
+    // loop wider than the workers' open claims.
     const nc = await connect({ servers: NATS_TEST_URL });
     try {
       const sub = nc.subscribe("noetl.commands.>", { max: 1, timeout: 15_000 });
       const woke = (async () => {
         for await (const m of sub) return m.subject;
       })();
-      ids.push(...(await submitAll(c, path, version, workloads(9, 1), 1)));
+      const wide = await c.register(fan);
+      const fanId = await c.execute(wide.path, {}, wide.version);
       const subject = await woke.catch((e: Error) => `no wake-up: ${e.message}\n${logTails(c)}`);
       assert.equal(subject, "noetl.commands.default");
+      assert.equal((await c.waitDone(fanId, 30_000)).status, "COMPLETED");
     } finally {
       await nc.close();
     }
+    ids.push(...(await submitAll(c, path, version, workloads(9, 1), 1)));
     await audit(ids, 0);
     console.log(
       `# NATS stopped after ${stoppedMs} ms, down ${downMs} ms with 3 executions run meanwhile; ` +

@@ -2,11 +2,11 @@
 // executions, the exactly-once check over an execution's event log, and failure reports that
 // carry the evidence (events and process logs) rather than just "not COMPLETED".
 import { isDeepStrictEqual } from "node:util";
-import { type Cluster, type ExecutionDoc, natsAvailable } from "../support/cluster";
+import { type Cluster, type ExecutionDoc, natsMissing } from "../support/cluster";
 import { missingService, pgAvailable } from "../support/services";
 
 /** Why the chaos tests cannot run here (they need PostgreSQL and NATS); throws under CI=true. */
-export const chaosSkip = missingService((await pgAvailable()) ?? (await natsAvailable()));
+export const chaosSkip = missingService((await pgAvailable()) ?? (await natsMissing()));
 
 export const playbook = (name: string, workflow: string) =>
   `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: ${name}, path: chaos/${name}}\nworkflow:\n${workflow}`;

@@ -3,11 +3,11 @@
 // start), the embedded PGlite otherwise.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Cluster, freePort, natsAvailable, type Proc } from "../support/cluster";
+import { Cluster, freePort, natsMissing, type Proc } from "../support/cluster";
 import { pgAvailable } from "../support/services";
 
 const store = (await pgAvailable()) ? "pglite" : "postgres";
-const nats = !(await natsAvailable());
+const nats = !(await natsMissing());
 
 const playbook = (name: string, workflow: string) =>
   `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: ${name}, path: test/${name}}\nworkflow:\n${workflow}`;
