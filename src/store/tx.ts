@@ -131,13 +131,8 @@ export function storeTx(sql: Sql, hooks: StoreHooks): StoreTx {
     },
 
     async finishCommand(commandId, leaseToken, status) {
-      const rows = await sql.query(
-        `UPDATE noetl.command SET status = $3, lease_until = NULL, updated_at = now()
-          WHERE command_id = $1 AND lease_token = $2 AND status IN ('CLAIMED', 'RUNNING')
-          RETURNING command_id`,
-        [commandId, leaseToken, status],
-      );
-      return rows.length > 0;
+      const done = await this.finishCommands([{ command_id: commandId, lease_token: leaseToken, status }]);
+      return done.size > 0;
     },
 
     async finishCommands(items) {

@@ -50,6 +50,15 @@ async function exitWithin(p: Proc, ms: number) {
   return r;
 }
 
+/** Waits until the execution's first step has started on a worker. */
+async function stepStarted(c: Cluster, id: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await c.events(id)).some((e) => e.type === "command.started")) {
+    assert.ok(Date.now() < deadline, `the step never started\n${c.logs()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function stopWorker(p: Proc): Promise<void> {
   if (p.child.exitCode === null) process.kill(p.pid, "SIGTERM");
   if ((await exitWithin(p, 10_000)) === "late") process.kill(p.pid, "SIGKILL");
@@ -67,11 +76,7 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
     await c.workerReady(w);
     const { path, version } = await c.register(slowStep);
     const id = await c.execute(path, {}, version);
-    const deadline = Date.now() + 30_000;
-    while (!(await c.events(id)).some((e) => e.type === "command.started")) {
-      assert.ok(Date.now() < deadline, `the step never started\n${c.logs()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await stepStarted(c, id);
     const t0 = Date.now();
     process.kill(w.pid, "SIGTERM");
     const r = await exitWithin(w, 25_000);
@@ -104,11 +109,7 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
       await c.workerReady(w);
       const { path, version } = await c.register(slowStep);
       const id = await c.execute(path, {}, version);
-      const deadline = Date.now() + 30_000;
-      while (!(await c.events(id)).some((e) => e.type === "command.started")) {
-        assert.ok(Date.now() < deadline, `the step never started\n${c.logs()}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await stepStarted(c, id);
       // Killed, not stopped: the step ends while nobody listens, so the report must wait.
       await c.restartServer(true);
       const doc = await c.waitDone(id, 60_000);

@@ -7,13 +7,15 @@
 import { decide } from "../../engine/engine";
 import type { Decision, EngineEvent } from "../../engine/types";
 import { reportKey } from "../../store/tx";
-import type { ReportApply } from "../../store/types";
+import type { FinishRequest, ReportApply } from "../../store/types";
 import { isServerRun } from "./children";
 import type { IncomingEvent, Orchestrator, ReportOutcome } from "./orchestrator";
 import { type AfterCommit, plan } from "./persist";
 import type { ReportClaim } from "./signal";
+import type { Cached } from "./state-cache";
 
-const TERMINAL = new Set(["command.completed", "command.failed"]);
+/** A command's terminal report: the only events the engine decides on. */
+export const TERMINAL = new Set(["command.completed", "command.failed"]);
 
 /**
  * Tries the one-statement path for one execution's events; true when they were recorded (and
@@ -44,23 +46,9 @@ export async function tryFastReport(
   const stepsBefore = cached.state.steps.length;
   const decision: Decision = { events: [], commands: [] };
   for (const e of events) {
-    if (!TERMINAL.has(e.type)) {
-      decision.events.push(progressEvent(e));
-      continue;
-    }
-    const command = cached.state.commands[e.command_id]!;
-    const ev: EngineEvent = {
-      type: e.type as EngineEvent["type"],
-      step: cached.state.runs[command.run]?.step ?? stepOf(e),
-      command_id: e.command_id,
-      attempt: e.attempt,
-      payload: e.payload,
-      at: Date.now(),
-    };
     // decide() folds into the cached state: from here on, failing means dropping it.
-    const d = decide(cached.playbook, cached.state, ev);
-    decision.events.push(ev, ...d.events);
-    decision.commands.push(...d.commands);
+    if (TERMINAL.has(e.type)) decideReport(cached, e, decision);
+    else decision.events.push(progressEvent(e));
   }
   if (decision.commands.some(isServerRun)) return false;
   const after: AfterCommit = {
@@ -74,11 +62,7 @@ export async function tryFastReport(
   const apply: ReportApply = {
     execution_id: executionId,
     expect_last: expectLast,
-    finish: reports.map((e) => ({
-      command_id: e.command_id,
-      lease_token: e.lease_token!,
-      status: e.type === "command.completed" ? "COMPLETED" : "FAILED",
-    })),
+    finish: reports.map(finishRequest),
     events: p.events.map(({ execution_id: _, ...e }) => e),
     steps: p.steps,
     commands: p.rows,
@@ -90,13 +74,8 @@ export async function tryFastReport(
     applied = r.applied;
     if (applied) {
       if (r.last) cached.lastEventId = r.last;
-      for (const e of events) {
-        const fresh =
-          TERMINAL.has(e.type) ||
-          e.type.startsWith("call.") ||
-          r.logged.has(reportKey(e.command_id, e.attempt, e.type));
-        outcomes.set(e, fresh ? "accepted" : "duplicate");
-      }
+      for (const e of events)
+        outcomes.set(e, TERMINAL.has(e.type) ? "accepted" : progressOutcome(e, r.logged));
     }
   } finally {
     if (!applied) orch.undoHandoffs(after);
@@ -106,6 +85,40 @@ export async function tryFastReport(
   if (!orch.cache.get(executionId)) orch.cache.set(executionId, cached);
   orch.afterCommit(after);
   return true;
+}
+
+/** Folds one live terminal report into the state and adds it and what it caused to `decision`. */
+export function decideReport(cached: Cached, e: IncomingEvent, decision: Decision): void {
+  const command = cached.state.commands[e.command_id];
+  const ev: EngineEvent = {
+    type: e.type as EngineEvent["type"],
+    step: (command && cached.state.runs[command.run]?.step) ?? stepOf(e),
+    command_id: e.command_id,
+    attempt: e.attempt,
+    payload: e.payload,
+    at: Date.now(),
+  };
+  const d = decide(cached.playbook, cached.state, ev);
+  // Each report goes to the log before what it caused.
+  decision.events.push(ev, ...d.events);
+  decision.commands.push(...d.commands);
+}
+
+/** The lease check a terminal report carries (it must have a lease token). */
+export function finishRequest(e: IncomingEvent): FinishRequest {
+  return {
+    command_id: e.command_id,
+    lease_token: e.lease_token!,
+    status: e.type === "command.completed" ? "COMPLETED" : "FAILED",
+  };
+}
+
+/** A progress event's outcome, given the report keys of what was logged. */
+export function progressOutcome(e: IncomingEvent, logged: Set<string>): ReportOutcome {
+  // Tool calls repeat within one attempt (pipelines, retries): all are kept, none is a repeat.
+  return e.type.startsWith("call.") || logged.has(reportKey(e.command_id, e.attempt, e.type))
+    ? "accepted"
+    : "duplicate";
 }
 
 /** A worker's progress event (started, tool calls) as it goes to the log; the engine ignores it. */
@@ -122,7 +135,7 @@ export function progressEvent(e: IncomingEvent): EngineEvent {
   };
 }
 
-export function stepOf(e: IncomingEvent): string | undefined {
+function stepOf(e: IncomingEvent): string | undefined {
   const step = (e.payload as { step?: unknown }).step;
   return typeof step === "string" ? step : undefined;
 }

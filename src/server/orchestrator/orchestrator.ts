@@ -9,7 +9,14 @@ import { newExecutionId } from "../../ids";
 import type { Playbook } from "../../playbook/schema";
 import { leaseKey, reportKey } from "../../store/tx";
 import type { CatalogEntry, EventRecord, Store, StoreTx } from "../../store/types";
-import { progressEvent, stepOf, tryFastReport } from "./fast-report";
+import {
+  decideReport,
+  finishRequest,
+  progressEvent,
+  progressOutcome,
+  TERMINAL,
+  tryFastReport,
+} from "./fast-report";
 import { Lanes } from "./lanes";
 import { type AfterCommit, persistDecision } from "./persist";
 import type { ReportClaim, WorkSignal } from "./signal";
@@ -46,8 +53,6 @@ interface LaneItem {
   claim?: ReportClaim;
   outcomes: Map<IncomingEvent, ReportOutcome>;
 }
-
-const TERMINAL = new Set(["command.completed", "command.failed"]);
 
 export class Orchestrator {
   readonly cache = new StateCache();
@@ -144,15 +149,7 @@ export class Orchestrator {
     const reports = group.filter((e) => TERMINAL.has(e.type));
     const [, finished] = await Promise.all([
       this.lock(tx, executionId, after),
-      tx.finishCommands(
-        reports
-          .filter((e) => e.lease_token)
-          .map((e) => ({
-            command_id: e.command_id,
-            lease_token: e.lease_token!,
-            status: e.type === "command.completed" ? ("COMPLETED" as const) : ("FAILED" as const),
-          })),
-      ),
+      tx.finishCommands(reports.filter((e) => e.lease_token).map(finishRequest)),
     ]);
     // The common case is a live lease finishing its command. Only a refusal asks whether this
     // is a repeat of a report already applied (acknowledged) or a stale lease (refused).
@@ -174,31 +171,15 @@ export class Orchestrator {
         progress.push(e);
         decision.events.push(progressEvent(e));
       } else if (cached && live.has(e)) {
-        const command = cached.state.commands[e.command_id];
-        const ev: EngineEvent = {
-          type: e.type as EngineEvent["type"],
-          step: (command && cached.state.runs[command.run]?.step) ?? stepOf(e),
-          command_id: e.command_id,
-          attempt: e.attempt,
-          payload: e.payload,
-          at: Date.now(),
-        };
-        const d = decide(cached.playbook, cached.state, ev);
-        // Each report goes to the log before what it caused.
-        decision.events.push(ev, ...d.events);
-        decision.commands.push(...d.commands);
+        decideReport(cached, e, decision);
         outcomes.set(e, "accepted");
       }
     }
     const stored = cached
       ? await this.apply(tx, cached, decision, stepsBefore, after)
       : await tx.appendEvents(decision.events.map((e) => toNewEvent(executionId, e)));
-    const storedKeys = new Set(stored.map((r) => reportKey(r.command_id ?? "", r.attempt ?? 0, r.type)));
-    for (const e of progress) {
-      // Tool calls repeat within one attempt (pipelines, retries): all are kept, none is a repeat.
-      const fresh = e.type.startsWith("call.") || storedKeys.has(reportKey(e.command_id, e.attempt, e.type));
-      outcomes.set(e, fresh ? "accepted" : "duplicate");
-    }
+    const logged = new Set(stored.map((r) => reportKey(r.command_id ?? "", r.attempt ?? 0, r.type)));
+    for (const e of progress) outcomes.set(e, progressOutcome(e, logged));
   }
 
   /** Appends an incoming terminal event and applies the engine's decision. */
