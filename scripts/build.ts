@@ -19,6 +19,10 @@ const result = await build({
   minify: process.env.NOETL_NO_MINIFY !== "1",
   sourcemap: false,
   legalComments: "none",
+  // esbuild rewrites regex literals using these into `new RegExp(…)` for node20 (its table wants
+  // a newer Unicode version), which tree-shaking cannot drop: valibot's unused emoji pattern then
+  // compiled at every start and pulled ICU's property tables into memory. Node 20 has both.
+  supported: { "regexp-unicode-property-escapes": true, "regexp-lookbehind-assertions": true },
   metafile: true,
   banner: {
     // Libraries that read import.meta.url (PGlite) need it defined in a CJS bundle.

@@ -4,11 +4,17 @@
 // attempt's result must not count.
 import type { Command, CommandReport } from "../engine/types";
 import type { Logger } from "../log";
-import { executeCommand } from "../runtime/executor";
 import { type Api, isLeaseLost } from "./client";
 import type { Reporter, WorkerEvent } from "./reporter";
 import type { Claimed } from "./schema";
 import { makeWorkerServices } from "./services";
+
+// The executor brings the template engine and the tools; an idle worker does without them.
+let executor: typeof import("../runtime/executor") | undefined;
+async function loadExecutor(): Promise<typeof import("../runtime/executor")> {
+  executor = await import("../runtime/executor");
+  return executor;
+}
 
 export interface RunDeps {
   api: Api;
@@ -83,8 +89,8 @@ export function startCommand(cmd: Claimed, deps: RunDeps): Running {
         : { status: "ok", data: r.data };
     },
   });
-  const run = (c: Command, signal: AbortSignal): Promise<CommandReport> =>
-    executeCommand(c, {
+  const run = async (c: Command, signal: AbortSignal): Promise<CommandReport> =>
+    (executor ?? (await loadExecutor())).executeCommand(c, {
       signal,
       services,
       env: deps.env,
