@@ -157,6 +157,7 @@ class Decider {
       ...(iteration !== undefined ? { iteration } : {}),
       ...(step.input ? { input: step.input } : {}),
       ...(usesWorkbook && this.pb.workbook ? { workbook: this.pb.workbook } : {}),
+      ...(this.state.secretSteps ? { secrets: [...this.state.secretSteps] } : {}),
     };
     this.emit({
       type: "command.issued",

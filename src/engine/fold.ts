@@ -1,5 +1,6 @@
 // Applies one event to an execution's state. Replaying an execution's events through fold
 // rebuilds its state exactly; this is how the server recovers after a restart.
+import { asSecretRef } from "./secret-ref";
 import type { CommandReport, EngineEvent, Envelope, ExecutionState, LoopRun } from "./types";
 
 export function initialState(executionId: string, at: number): ExecutionState {
@@ -117,6 +118,8 @@ export function fold(state: ExecutionState, ev: EngineEvent): ExecutionState {
       delete state.runs[p.run as string];
       const result = p.result as Envelope;
       state.results[ev.step!] = result;
+      if (asSecretRef(result.data) && !state.secretSteps?.includes(ev.step!))
+        state.secretSteps = [...(state.secretSteps ?? []), ev.step!];
       applySet(state.vars, p.set as Record<string, unknown> | undefined);
       if (p.counts !== false) state.lastStep = ev.step;
       state.steps.push({

@@ -77,6 +77,8 @@ export interface Command {
   context: Record<string, unknown>;
   /** Workbook tasks this command may call by name. */
   workbook?: { name: string; tool: TaskConfig[] }[];
+  /** Steps whose recorded result is a secret reference (see secret-ref.ts): read again to run. */
+  secrets?: string[];
 }
 
 export interface LoopRun {
@@ -124,6 +126,8 @@ export interface ExecutionState {
   startedAt: number;
   endedAt?: number;
   steps: StepTiming[];
+  /** Steps whose result is a secret reference, in the order they ended. */
+  secretSteps?: string[];
 }
 
 export interface Decision {

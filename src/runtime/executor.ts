@@ -3,11 +3,13 @@
 // The one code path shared by `noetl run` and the worker.
 import { flattenContext, layer } from "../engine/context";
 import { evaluatePolicy } from "../engine/policy";
+import { secretRef } from "../engine/secret-ref";
 import type { Command, CommandReport, Envelope } from "../engine/types";
 import type { TaskConfig } from "../playbook/schema";
 import { renderValue } from "../template";
 import { getTool } from "../tools/registry";
 import type { ToolOutcome, ToolServices } from "../tools/types";
+import { CommandSecrets } from "./secrets";
 
 export interface CallEvent {
   type: "call.done" | "call.error";
@@ -27,10 +29,29 @@ export interface ExecuteOptions {
 }
 
 /** Keys of a task that describe the call rather than configure the tool. */
-const TASK_META = new Set(["kind", "name", "desc", "input", "spec"]);
+// `name` names the task and is also config for the tools that read it (secrets, workbook).
+const TASK_META = new Set(["kind", "desc", "input", "spec"]);
 
 export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promise<CommandReport> {
+  const secrets = new CommandSecrets(opts.services, opts.env);
+  const found = await secrets.context(cmd, opts.signal);
+  if ("error" in found)
+    return { result: failure("secret", `step "${cmd.step}": ${found.error}`, 1), directive: "fail" };
+  const { onOutput, onCall } = opts;
+  const report = await runTasks({ ...cmd, context: found.context }, secrets, {
+    ...opts,
+    services: secrets.services,
+    onOutput: onOutput && ((stream, chunk) => onOutput(stream, secrets.mask(chunk))),
+    onCall: onCall && ((ev) => onCall(secrets.mask(ev))),
+  });
+  return secrets.mask(report);
+}
+
+async function runTasks(cmd: Command, secrets: CommandSecrets, opts: ExecuteOptions): Promise<CommandReport> {
   const named: Record<string, Envelope> = {};
+  // What is recorded of a secrets task: its reference; the tasks after it see the value.
+  const recorded = new Map<Envelope, Envelope>();
+  const shown = (e: Envelope) => recorded.get(e) ?? e;
   let prev: Envelope | undefined;
   let set: Record<string, unknown> | undefined;
   const where = { step: cmd.step };
@@ -48,6 +69,10 @@ export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promis
         ...(outcome.error ? { error: outcome.error } : {}),
         meta: { attempt, duration_ms },
       };
+      if (outcome.secret) {
+        secrets.remember(outcome);
+        recorded.set(envelope, { ...envelope, data: secretRef(outcome.secret) });
+      }
       opts.onCall?.({
         type: outcome.status === "ok" ? "call.done" : "call.error",
         task: label,
@@ -84,11 +109,16 @@ export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promis
       if (task.name) named[task.name] = envelope;
       prev = envelope;
       if (answer.do !== "continue")
-        return { result: envelope, directive: answer.do, ...(answer.to ? { to: answer.to } : {}), set };
+        return {
+          result: shown(envelope),
+          directive: answer.do,
+          ...(answer.to ? { to: answer.to } : {}),
+          set,
+        };
       break;
     }
   }
-  return { result: prev ?? { status: "ok", data: null }, directive: "continue", set };
+  return { result: prev ? shown(prev) : { status: "ok", data: null }, directive: "continue", set };
 }
 
 async function callTool(

@@ -1,6 +1,7 @@
 // `secrets`: reads one secret from the environment or the credential store. Messages name
-// the secret, never its value.
-import type { Tool } from "./types.ts";
+// the secret, never its value; the outcome carries a reference, which is what gets recorded.
+import type { SecretRef } from "../engine/secret-ref";
+import type { Tool, ToolOutcome } from "./types.ts";
 import { fail, ok, str } from "./util.ts";
 
 /** `name` (a common key) names the secret; `secret` is an alias for pipelines, where `name` names the task. */
@@ -12,11 +13,16 @@ export const secretsTool: Tool = {
     const name = str(config.secret) ?? str(config.name);
     if (!name) return fail("config", "secrets tool needs `name`");
     const provider = str(config.provider) ?? "env";
+    const field = str(config.field);
+    const secret = (data: unknown): ToolOutcome => ({
+      ...ok(data),
+      secret: { provider, name, ...(field ? { field } : {}) } satisfies SecretRef,
+    });
     if (provider === "env") {
       const value = ctx.env[name];
       return value === undefined
         ? fail("not_found", `secret ${name} is not set in the environment`)
-        : ok(value);
+        : secret(value);
     }
     if (provider !== "credential")
       return fail("config", `secrets provider must be env or credential, not ${provider}`);
@@ -26,10 +32,9 @@ export const secretsTool: Tool = {
     } catch {
       return fail("not_found", `credential ${name} not found`);
     }
-    const field = str(config.field);
-    if (!field) return ok(record);
+    if (!field) return secret(record);
     return record[field] === undefined
       ? fail("not_found", `credential ${name} has no field ${field}`)
-      : ok(record[field]);
+      : secret(record[field]);
   },
 };

@@ -52,8 +52,8 @@ export const shellTool: Tool = {
       env = { ...ctx.env };
       for (const [k, v] of Object.entries(config.env)) env[k] = envString(v);
     }
-    const cwd =
-      typeof config.cwd === "string" && config.cwd !== "" ? resolve(ctx.baseDir, config.cwd) : ctx.baseDir;
+    // Absolute: pre-started shells may sit in another directory than this process.
+    const cwd = resolve(ctx.baseDir, typeof config.cwd === "string" ? config.cwd : "");
     const timeout = config.timeout_seconds ?? config.timeout;
     const shell = findShell();
     const timeoutMs = secondsToMs(timeout);

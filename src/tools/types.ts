@@ -1,6 +1,7 @@
 // The one interface every tool implements. A tool gets its configuration already rendered
 // (except the keys it lists in `rawKeys`), runs, and returns an outcome: errors are values,
 // never exceptions, so a failing tool can never crash the runtime that called it.
+import type { SecretRef } from "../engine/secret-ref";
 
 export interface ToolError {
   /** A short class of failure: "exit_code", "timeout", "cancelled", "http", "connection", "exception", "config", ... */
@@ -18,6 +19,8 @@ export interface ToolOutcome {
   http?: { status: number };
   /** Set by the postgres tool so policies can test `output.pg.code` (SQLSTATE). */
   pg?: { code: string };
+  /** Set by the secrets tool: `data` is a secret, recorded as this reference (engine/secret-ref.ts). */
+  secret?: SecretRef;
 }
 
 /** What a tool may ask of the runtime that runs it (local process or worker). */

@@ -1,7 +1,7 @@
 // AES-256-GCM sealing of credentials and masking of secret values.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { maskSecrets, secretValues } from "../../src/crypto/mask";
+import { maskValues, secretValues } from "../../src/crypto/mask";
 import { SecretBox } from "../../src/crypto/secret-box";
 import { NoetlError } from "../../src/errors";
 
@@ -26,17 +26,24 @@ describe("SecretBox", () => {
   });
 });
 
-describe("maskSecrets", () => {
-  it("masks secret-named keys and known values (4+ characters) wherever they appear", () => {
-    const secrets = secretValues({ db_password: "hunter22", user: "bob" });
-    const out = maskSecrets(
-      { conn: "postgres://bob:hunter22@db/x", password: "x", nested: [{ api_key: 5, ok: "fine" }] },
-      secrets,
+describe("masking", () => {
+  it("a credential's secrets are its values (4+ characters) under secret-named keys", () => {
+    assert.deepEqual(secretValues({ db_password: "hunter22", user: "bob", api: { token: 12345, x: "y" } }), [
+      "hunter22",
+      "12345",
+    ]);
+    assert.deepEqual(secretValues({ host: "db.example", pin: "ab" }, true), ["db.example"]);
+  });
+
+  it("masks every occurrence of a known value, longest first, leaving other text alone", () => {
+    const out = maskValues(
+      { conn: "postgres://bob:hunter22@db/x", list: ["hunter2 and hunter22", 5, null], ok: "fine" },
+      ["hunter2", "hunter22"],
     );
     assert.deepEqual(out, {
       conn: "postgres://bob:***@db/x",
-      password: "***",
-      nested: [{ api_key: "***", ok: "fine" }],
+      list: ["*** and ***", 5, null],
+      ok: "fine",
     });
   });
 });

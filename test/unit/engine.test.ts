@@ -207,4 +207,23 @@ workflow:
     assert.deepEqual(rebuilt, state);
     assert.equal(state.vars.total, 6);
   });
+
+  it("commands after a step whose result is a secret reference name that step, also after a refold", () => {
+    const p = pb(
+      "workflow:\n  - {step: start, tool: {kind: secrets, name: K}, next: b}\n  - {step: b, tool: {kind: noop}, next: c}\n  - {step: c, tool: {kind: noop}}\n",
+    );
+    const ref = { $secret: { provider: "env", name: "K" } };
+    const { state, log, issued } = drive(p, (c) => ({ data: c.step === "start" ? ref : c.step }));
+    assert.deepEqual(
+      issued.map((c) => [c.step, c.secrets]),
+      [
+        ["start", undefined],
+        ["b", ["start"]],
+        ["c", ["start"]],
+      ],
+    );
+    assert.deepEqual(state.secretSteps, ["start"]);
+    const rebuilt = log.reduce<ExecutionState>((s, e) => fold(s, e), initialState("x", 0));
+    assert.deepEqual(rebuilt, state);
+  });
 });

@@ -98,9 +98,9 @@ describe("noop tool", () => {
 });
 
 describe("secrets tool", () => {
-  test("env provider returns the variable", async () => {
+  test("env provider returns the variable, and the reference to record instead of it", async () => {
     const out = await run("secrets", { provider: "env", name: "API_KEY" }, { env: { API_KEY: "k-1" } });
-    assert.deepEqual(out, { status: "ok", data: "k-1" });
+    assert.deepEqual(out, { status: "ok", data: "k-1", secret: { provider: "env", name: "API_KEY" } });
   });
 
   test("credential provider returns a field or the whole record", async () => {

@@ -31,6 +31,18 @@ async function gone(marker: string): Promise<boolean> {
 }
 
 describe("shell tool", () => {
+  test("a relative playbook directory means the same directory in every step", async () => {
+    // `noetl run dir/p.yaml` gives a relative base; pre-started shells do not share our cwd.
+    for (let i = 0; i < 4; i++) {
+      const out = await shellTool.run({ cmds: "pwd" }, ctx({ baseDir: "test" }));
+      assert.equal(
+        (out.data as { stdout: string }).stdout,
+        `${join(process.cwd(), "test")}\n`,
+        `step ${i + 1}`,
+      );
+    }
+  });
+
   test("success returns returncode, stdout, stderr and duration", async () => {
     const out = await shellTool.run({ cmds: "echo hello; echo warn >&2" }, ctx());
     assert.equal(out.status, "ok");

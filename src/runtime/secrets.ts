@@ -1,0 +1,67 @@
+// What one command knows of secrets: the values it has read, so that everything it reports
+// (results, errors, `set`, live output) has them masked, and how to read again the secrets that
+// earlier steps recorded as references (engine/secret-ref.ts).
+import { maskValues, secretValues } from "../crypto/mask";
+import { layer } from "../engine/context";
+import { asSecretRef } from "../engine/secret-ref";
+import type { Command, Envelope } from "../engine/types";
+import { secretsTool } from "../tools/secrets";
+import type { ToolOutcome, ToolServices } from "../tools/types";
+
+export class CommandSecrets {
+  private readonly values: string[] = [];
+  /** The runtime's services, noting the secret fields of every credential a tool reads. */
+  readonly services: ToolServices;
+
+  constructor(
+    services: ToolServices,
+    private readonly env: Record<string, string | undefined>,
+  ) {
+    this.services = {
+      ...services,
+      credential: async (name) => {
+        const record = await services.credential(name);
+        this.values.push(...secretValues(record));
+        return record;
+      },
+    };
+  }
+
+  /** Notes the value a `secrets` task read: all of a single value, the secret fields of a record. */
+  remember(outcome: ToolOutcome): void {
+    const whole = typeof outcome.data !== "object" || Boolean(outcome.secret?.field);
+    this.values.push(...secretValues(outcome.data, whole));
+  }
+
+  mask<T>(value: T): T {
+    return maskValues(value, this.values);
+  }
+
+  /**
+   * The command's context with each earlier secret step's result read again, or the reason one
+   * cannot be read here (unset in this worker's environment, credential gone).
+   */
+  async context(
+    cmd: Command,
+    signal: AbortSignal,
+  ): Promise<{ context: Record<string, unknown> } | { error: string }> {
+    if (!cmd.secrets?.length) return { context: cmd.context };
+    const resolved: Record<string, Envelope> = {};
+    for (const step of cmd.secrets) {
+      const recorded = cmd.context[step] as Envelope | undefined;
+      const ref = asSecretRef(recorded?.data);
+      if (!recorded || !ref) continue;
+      const outcome = await secretsTool.run(
+        { provider: ref.provider, secret: ref.name, ...(ref.field ? { field: ref.field } : {}) },
+        { signal, input: {}, vars: {}, env: this.env, baseDir: ".", services: this.services },
+      );
+      if (outcome.status !== "ok")
+        return {
+          error: `the secret step "${step}" read cannot be read again here: ${outcome.error?.message}`,
+        };
+      this.remember(outcome);
+      resolved[step] = { ...recorded, data: outcome.data };
+    }
+    return { context: layer(cmd.context, resolved) };
+  }
+}
