@@ -38,13 +38,33 @@ export async function executeCommand(cmd: Command, opts: ExecuteOptions): Promis
   if ("error" in found)
     return { result: failure("secret", `step "${cmd.step}": ${found.error}`, 1), directive: "fail" };
   const { onOutput, onCall } = opts;
+  const output = onOutput && maskedOutput(onOutput, secrets);
   const report = await runTasks({ ...cmd, context: found.context }, secrets, {
     ...opts,
     services: secrets.services,
-    onOutput: onOutput && ((stream, chunk) => onOutput(stream, secrets.mask(chunk))),
+    onOutput: output?.write,
     onCall: onCall && ((ev) => onCall(secrets.mask(ev))),
   });
+  output?.flush();
   return secrets.mask(report);
+}
+
+/** Live output with secrets masked: once one is known, lines are held until complete, so none is cut in two. */
+function maskedOutput(onOutput: NonNullable<ExecuteOptions["onOutput"]>, secrets: CommandSecrets) {
+  const held = { stdout: "", stderr: "" };
+  return {
+    write(stream: "stdout" | "stderr", chunk: string) {
+      if (!secrets.known && !held[stream]) return onOutput(stream, chunk);
+      const text = held[stream] + chunk;
+      const cut = text.lastIndexOf("\n") + 1;
+      held[stream] = text.slice(cut);
+      if (cut > 0) onOutput(stream, secrets.mask(text.slice(0, cut)));
+    },
+    flush() {
+      for (const stream of ["stdout", "stderr"] as const)
+        if (held[stream]) onOutput(stream, secrets.mask(held[stream]));
+    },
+  };
 }
 
 async function runTasks(cmd: Command, secrets: CommandSecrets, opts: ExecuteOptions): Promise<CommandReport> {

@@ -33,6 +33,10 @@ export class CommandSecrets {
     this.values.push(...secretValues(outcome.data, whole));
   }
 
+  get known(): boolean {
+    return this.values.length > 0;
+  }
+
   mask<T>(value: T): T {
     return maskValues(value, this.values);
   }

@@ -57,6 +57,17 @@ describe("executor", () => {
     );
     assert.equal((report.result.data as { stdout: string }).stdout, "got ***\n");
     assert.equal(output.join(""), "got ***\n");
+    // Printed in two writes: live output holds the line until it is whole, then masks it.
+    output.length = 0;
+    const split = "s='{{ key.data }}'; printf %s \"start ${s:0:5}\"; sleep 0.2; printf '%s\\n' \"${s:5}\"; printf tail";
+    await executeCommand(
+      command([
+        { kind: "secrets", name: "key", secret: "API_KEY" },
+        { kind: "shell", cmds: split },
+      ]),
+      options({ onOutput: (_s, chunk) => output.push(chunk) }),
+    );
+    assert.deepEqual(output, ["start ***\n", "tail"]);
     const alone = await executeCommand(command([{ kind: "secrets", name: "API_KEY" }]), options());
     assert.deepEqual(alone.result.data, { $secret: { provider: "env", name: "API_KEY" } });
   });
