@@ -4,7 +4,7 @@
 import { loadConfig } from "../config/config";
 import { createLogger } from "../log";
 import { usageError } from "./exit";
-import { serverUrl } from "./remote/common";
+import { serverUrl } from "./server-url";
 
 export interface WorkerRunOptions {
   name?: string;

@@ -7,6 +7,7 @@ import { formatUptime, type ProcessStatus, probe, processStatus, stopProcess } f
 import { processFiles, workerNames } from "../process/pidfile";
 import { startDetached } from "../process/start";
 import { usageError } from "./exit";
+import { serverUrl } from "./server-url";
 import type { WorkerRunOptions } from "./worker-run";
 
 export interface WorkerCommandOptions extends WorkerRunOptions {
@@ -48,13 +49,8 @@ function workerName(opts: WorkerCommandOptions): string | undefined {
 // Same reading of --server-url / --host / --port as `worker run`, so the status checks ask the
 // server the worker talks to.
 function config(opts: WorkerCommandOptions): Config {
-  const serverUrl =
-    opts.serverUrl ??
-    (opts.host !== undefined || opts.port !== undefined
-      ? `http://${opts.host ?? "localhost"}:${opts.port ?? 8082}`
-      : undefined);
   return loadConfig(process.env, {
-    NOETL_SERVER_URL: serverUrl,
+    NOETL_SERVER_URL: serverUrl(opts).url,
     NOETL_API_TOKEN: opts.token,
     NOETL_WORKER_CONCURRENCY: opts.concurrency,
     NOETL_WORKER_POOL_NAME: opts.pool,
@@ -62,8 +58,8 @@ function config(opts: WorkerCommandOptions): Config {
 }
 
 /** The server's worker list, or undefined when the server does not answer. */
-async function registeredPids(cfg: Config, serverUrl = cfg.serverUrl): Promise<Set<number> | undefined> {
-  const res = await probe(`${serverUrl.replace(/\/$/, "")}/api/workers`, cfg.apiToken);
+async function registeredPids(cfg: Config, url = cfg.serverUrl): Promise<Set<number> | undefined> {
+  const res = await probe(`${url.replace(/\/$/, "")}/api/workers`, cfg.apiToken);
   if (!res?.ok) return undefined;
   const body = (await res.json().catch(() => ({}))) as { items?: Array<{ pid?: number; host?: string }> };
   const here = hostname();

@@ -1,43 +1,15 @@
 // What every remote command shares: the server URL and token from flags and environment (one
 // config module), JSON and table output, and the one-line form of an event.
 import { createClient, type NoetlClient } from "../../client";
-import { loadConfig } from "../../config/config";
 import { NoetlError } from "../../errors";
 import type { EventRecord } from "../../store/types";
 import { formatMs } from "../output";
+import { type ServerAddress, serverUrl } from "../server-url";
 
-export interface RemoteOptions {
-  serverUrl?: string;
-  host?: string;
-  port?: string | number;
-  token?: string;
+export interface RemoteOptions extends ServerAddress {
   json?: boolean;
   verbose?: boolean;
   color?: boolean;
-}
-
-/** --server-url and --token override the environment; --host/--port replace parts of that URL. */
-export function serverUrl(opts: RemoteOptions): { url: string; token?: string } {
-  const config = loadConfig(process.env, {
-    NOETL_SERVER_URL: opts.serverUrl,
-    NOETL_API_TOKEN: opts.token === undefined ? undefined : String(opts.token),
-  });
-  if (opts.host === undefined && opts.port === undefined)
-    return { url: config.serverUrl, token: config.apiToken };
-  const u = new URL(config.serverUrl);
-  if (opts.host !== undefined) {
-    const host = String(opts.host);
-    if (!/^[\w.-]+$|^\[[0-9a-fA-F:]+\]$/.test(host))
-      throw new NoetlError("USAGE", `--host "${host}" is not valid: expected a host name or IP address`);
-    u.hostname = host;
-  }
-  if (opts.port !== undefined) {
-    const port = String(opts.port);
-    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
-      throw new NoetlError("USAGE", `--port "${port}" is not valid: expected a port number (1-65535)`);
-    u.port = port;
-  }
-  return { url: u.toString().replace(/\/$/, ""), token: config.apiToken };
 }
 
 export function connect(opts: RemoteOptions): NoetlClient {
