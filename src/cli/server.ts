@@ -1,12 +1,11 @@
 // `noetl server run|start|stop|status`: `run` is the foreground server; the others manage it
 // as a background process with a PID file under NOETL_HOME (SPEC §10).
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { type Config, loadConfig } from "../config/config";
 import { NoetlError } from "../errors";
 import { formatUptime, localUrls, probe, processStatus, stopProcess } from "../process/control";
 import { processFiles } from "../process/pidfile";
 import { startDetached } from "../process/start";
+import { isFreshDataDir } from "../store/pglite-dir";
 import { usageError } from "./exit";
 
 export interface ServerCommandOptions {
@@ -73,7 +72,7 @@ async function start(opts: ServerCommandOptions): Promise<number> {
 }
 
 function firstPgliteStart(config: Config): boolean {
-  return config.database.kind === "pglite" && !existsSync(join(config.database.dataDir, "PG_VERSION"));
+  return config.database.kind === "pglite" && isFreshDataDir(config.database.dataDir);
 }
 
 async function stop(opts: ServerCommandOptions): Promise<number> {

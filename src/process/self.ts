@@ -41,3 +41,18 @@ function scriptPath(): string {
     return resolve(script);
   }
 }
+
+/** Runs another copy of this program to completion (same environment); its exit code and stderr. */
+export async function runSelf(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const { spawn } = await import("node:child_process");
+  const self = await selfCommand();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(self.command, [...self.prefix, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, stderr }));
+  });
+}
