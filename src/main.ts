@@ -62,6 +62,8 @@ cli
   .example("noetl server stop")
   .example("noetl server run --host 127.0.0.1 --port 8082")
   .action(async (action: string | undefined, opts) => {
+    // `run` goes straight to the foreground program: it needs none of the process management.
+    if (action === "run") return (await import("./cli/server-run")).serverRunCommand(opts);
     const { serverCommand } = await import("./cli/server");
     return serverCommand(action, opts);
   });
@@ -89,6 +91,7 @@ cli
   .example("noetl worker stop --name w1")
   .example("noetl worker run --name w1 --concurrency 4")
   .action(async (action: string | undefined, opts) => {
+    if (action === "run") return (await import("./cli/worker-run")).workerRunCommand(opts);
     const { workerCommand } = await import("./cli/worker");
     return workerCommand(action, opts);
   });

@@ -1,5 +1,6 @@
-// `noetl server run|start|stop|status`: `run` is the foreground server; the others manage it
-// as a background process with a PID file under NOETL_HOME (SPEC §10).
+// `noetl server start|stop|status`: the server as a background process with a PID file under
+// NOETL_HOME (SPEC §10). `server run`, the foreground server, is ./server-run: main.ts goes there
+// directly, so the server process loads none of this.
 import { type Config, loadConfig } from "../config/config";
 import { NoetlError } from "../errors";
 import { formatUptime, localUrls, probe, processStatus, stopProcess } from "../process/control";
@@ -24,10 +25,6 @@ const FIRST_START_TIMEOUT_MS = 120_000;
 
 export async function serverCommand(action: string | undefined, opts: ServerCommandOptions): Promise<number> {
   switch (action) {
-    case "run": {
-      const { serverRunCommand } = await import("./server-run");
-      return serverRunCommand(opts);
-    }
     case "start":
       return start(opts);
     case "stop":

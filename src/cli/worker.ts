@@ -1,5 +1,6 @@
-// `noetl worker run|start|stop|status`: `run` is the foreground worker (./worker-run); the others
-// manage named background workers, one PID file each under NOETL_HOME (SPEC §10).
+// `noetl worker start|stop|status`: named background workers, one PID file each under NOETL_HOME
+// (SPEC §10). `worker run`, the foreground worker, is ./worker-run: main.ts goes there directly,
+// so a worker process loads none of this.
 import { hostname } from "node:os";
 import { type Config, loadConfig } from "../config/config";
 import { NoetlError } from "../errors";
@@ -23,10 +24,6 @@ const SETTLE_MS = 1500;
 
 export async function workerCommand(action: string | undefined, opts: WorkerCommandOptions): Promise<number> {
   switch (action) {
-    case "run": {
-      const { workerRunCommand } = await import("./worker-run");
-      return workerRunCommand(opts);
-    }
     case "start":
       return start(opts);
     case "stop":
