@@ -25,6 +25,10 @@ export async function openPostgres(url: string, display: string): Promise<Db> {
     max: 10,
     onnotice: () => {}, // "schema already exists, skipping" is not news
     connect_timeout: 10,
+    // postgres.js waits up to 20 s between reconnects by default, counting failures for the whole
+    // pool: after 3 s of a restarting database, queries then hung 14-19 s more. At most a second
+    // here, so work resumes as soon as the database is back (test/chaos/pg-outage.test.ts).
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2),
     connection: { application_name: "noetl" },
   });
   try {

@@ -165,9 +165,9 @@ export class Cluster {
   }
 
   /** Starts the server and waits until /health answers (PGlite's first start can take a while). */
-  async startServer(timeoutMs = 120_000): Promise<void> {
+  async startServer(timeoutMs = 120_000, env: Record<string, string> = {}): Promise<void> {
     const args = ["server", "run", "--host", "127.0.0.1", "--port", String(this.port), "--init-db"];
-    const server = spawnCli("server", args, this.env());
+    const server = spawnCli("server", args, this.env(env));
     this.server = server;
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
