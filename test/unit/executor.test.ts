@@ -59,7 +59,8 @@ describe("executor", () => {
     assert.equal(output.join(""), "got ***\n");
     // Printed in two writes: live output holds the line until it is whole, then masks it.
     output.length = 0;
-    const split = "s='{{ key.data }}'; printf %s \"start ${s:0:5}\"; sleep 0.2; printf '%s\\n' \"${s:5}\"; printf tail";
+    const $ = "$"; // bash expansions, not template placeholders
+    const split = `s='{{ key.data }}'; printf %s "start ${$}{s:0:5}"; sleep 0.2; printf '%s\\n' "${$}{s:5}"; printf tail`;
     await executeCommand(
       command([
         { kind: "secrets", name: "key", secret: "API_KEY" },
