@@ -27,34 +27,16 @@ export async function startWakeups(
 ): Promise<Wakeups> {
   const { connect, StringCodec } = await import("nats");
   const sc = StringCodec();
-  const nc = await connect({
-    servers: url,
-    name: "noetl-server",
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 500,
-    // Our own wake-ups are not news to us: the commit already woke this process's claims.
-    noEcho: true,
-  }).catch((err: Error) => {
-    log(`NATS at ${url} is unreachable (${err.message}); workers will long-poll until it is back`);
-    return undefined;
-  });
-  if (!nc) return { publish: () => {}, stopped: Promise.resolve() };
-  try {
-    const jsm = await nc.jetstreamManager();
-    const config = { subjects: [SUBJECTS], max_age: 60_000_000_000, max_msgs: 100_000 };
-    await jsm.streams.add({ name: STREAM, ...config }).catch(() => jsm.streams.update(STREAM, config));
-  } catch (err) {
-    log(`cannot set up the JetStream stream ${STREAM}: ${(err as Error).message}`);
-  }
-
   const subject = "noetl.commands.default";
   const body = sc.encode(JSON.stringify({ pool: "default" }));
+  let nc: import("nats").NatsConnection | undefined;
   let last = 0;
   let trailing: NodeJS.Timeout | undefined;
   let failing = false;
   const send = () => {
     trailing = undefined;
     last = performance.now();
+    if (!nc) return; // not connected yet: claims find the work by looking at the table
     try {
       nc.publish(subject, body);
       if (failing) log("publishing wake-ups to NATS again");
@@ -71,21 +53,63 @@ export async function startWakeups(
     else trailing = setTimeout(send, wait);
   };
 
-  // Commits made by other server processes wake the claims waiting here.
-  const sub = nc.subscribe(SUBJECTS);
-  const listening = (async () => {
-    for await (const _m of sub) onRemoteWork();
+  // NATS down when the server starts must not keep wake-ups off for the server's lifetime: the
+  // first connection is retried here, in the background; after it nats.js reconnects by itself.
+  const connected = (async () => {
+    for (let i = 0; !stop.aborted; i++) {
+      const conn = await connect({
+        servers: url,
+        name: "noetl-server",
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        timeout: 3000,
+        // Our own wake-ups are not news to us: the commit already woke this process's claims.
+        noEcho: true,
+      }).catch((err: Error) => {
+        if (i === 0) log(`NATS at ${url} is unreachable (${err.message}); workers long-poll until it is up`);
+        return undefined;
+      });
+      if (conn) {
+        if (i > 0) log(`connected to NATS at ${url}`);
+        return conn;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(500 * 2 ** i, 5000));
+        const onAbort = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        stop.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+    return undefined;
   })();
+
+  const listening = connected.then(async (conn) => {
+    if (!conn) return;
+    if (stop.aborted) return void (await conn.close().catch(() => {}));
+    try {
+      const jsm = await conn.jetstreamManager();
+      const config = { subjects: [SUBJECTS], max_age: 60_000_000_000, max_msgs: 100_000 };
+      await jsm.streams.add({ name: STREAM, ...config }).catch(() => jsm.streams.update(STREAM, config));
+    } catch (err) {
+      log(`cannot set up the JetStream stream ${STREAM}: ${(err as Error).message}`);
+    }
+    nc = conn;
+    // Commits made by other server processes wake the claims waiting here.
+    const sub = conn.subscribe(SUBJECTS);
+    stop.addEventListener("abort", () => sub.unsubscribe(), { once: true });
+    if (stop.aborted) sub.unsubscribe();
+    for await (const _m of sub) onRemoteWork();
+    await conn.drain().catch(() => conn.close());
+  });
   const stopped = new Promise<void>((resolve) => {
     stop.addEventListener(
       "abort",
       () => {
         clearTimeout(trailing);
-        sub.unsubscribe();
-        void listening
-          .then(() => nc.drain())
-          .catch(() => nc.close())
-          .finally(resolve);
+        // A first connection still being retried ends at its next attempt.
+        void listening.catch(() => {}).finally(resolve);
       },
       { once: true },
     );
