@@ -6,8 +6,20 @@
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { Cluster, freePort } from "../support/cluster";
-import { auditExecutions, chaosSkip, playbook, sleep, submitAll, tail, waitAll, withLogs } from "./support";
+import { type Cluster, freePort } from "../support/cluster";
+import {
+  auditExecutions,
+  chaosCluster,
+  chaosSkip,
+  playbook,
+  shellChain,
+  sleep,
+  submitAll,
+  tail,
+  waitAll,
+  withLogs,
+  withoutTiming,
+} from "./support";
 
 const OUTAGE_MS = 3000;
 
@@ -53,13 +65,7 @@ class Relay {
 }
 
 const STEPS = 4;
-const chain = playbook(
-  "outage",
-  Array.from({ length: STEPS }, (_, i) => {
-    const next = i + 1 < STEPS ? `\n    next: s${i + 2}` : "";
-    return `  - step: s${i + 1}\n    tool: {kind: shell, cmds: "sleep 0.4; echo ${i + 1}-{{ workload.n }}"}${next}\n`;
-  }).join(""),
-);
+const chain = playbook("outage", shellChain(STEPS, 0.4));
 
 describe("chaos: PostgreSQL unreachable for a while (as in a restart)", {
   skip: chaosSkip,
@@ -68,14 +74,7 @@ describe("chaos: PostgreSQL unreachable for a while (as in a restart)", {
   let c: Cluster;
   let relay: Relay;
   before(async () => {
-    c = await Cluster.start({
-      store: "postgres",
-      nats: true,
-      workers: 2,
-      concurrency: 4,
-      deferServer: true,
-      env: { NOETL_LEASE_SECONDS: "3" },
-    });
+    c = await chaosCluster({ deferServer: true });
     const db = new URL(c.databaseUrl as string);
     relay = new Relay(await freePort(), { host: db.hostname, port: Number(db.port || 5432) });
     await relay.up();
@@ -110,12 +109,7 @@ describe("chaos: PostgreSQL unreachable for a while (as in a restart)", {
     assert.ok(!(during instanceof Error), `the server stopped answering: ${during}`);
     assert.ok(during.status >= 500, `a status read during the outage answered ${during.status}`);
     const docs = await withLogs(c, () => waitAll(c, ids, 120_000));
-    // The last shell step's data, without its timing.
-    const bare = docs.map((d) => {
-      if (d.status !== "COMPLETED") return d;
-      const { duration_ms: _, ...result } = d.result as Record<string, unknown>;
-      return { ...d, result };
-    });
+    const bare = docs.map((d) => (d.status === "COMPLETED" ? { ...d, result: withoutTiming(d.result) } : d));
     const { problems } = await auditExecutions(c, bare, (i) => ({
       stdout: `${STEPS}-${i}\n`,
       stderr: "",

@@ -4,13 +4,15 @@
 // must ride out the outage (claims fail, reports wait and are retried).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Cluster } from "../support/cluster";
+import type { Cluster } from "../support/cluster";
 import {
   allEvents,
   auditExecutions,
+  chaosCluster,
   chaosSkip,
   logTails,
   playbook,
+  shellChain,
   sleep,
   submitAll,
   waitAll,
@@ -21,10 +23,7 @@ const EXECUTIONS = 6;
 
 const chain = playbook(
   "server-kill",
-  Array.from({ length: STEPS }, (_, i) => {
-    const next = i + 1 < STEPS ? `\n    next: s${i + 2}` : "";
-    return `  - step: s${i + 1}\n    tool: {kind: shell, cmds: "sleep 0.5; echo ${i + 1}-{{ workload.n }}"}${next}\n`;
-  }).join("") +
+  shellChain(STEPS, 0.5) +
     `    next: sum
   - step: sum
     tool:
@@ -38,13 +37,7 @@ const expected = (n: number) => ({ out: Array.from({ length: STEPS }, (_, i) => 
 describe("chaos: SIGKILL the server mid-execution", { skip: chaosSkip, timeout: 180_000 }, () => {
   let c: Cluster;
   before(async () => {
-    c = await Cluster.start({
-      store: "postgres",
-      nats: true,
-      workers: 2,
-      concurrency: 4,
-      env: { NOETL_LEASE_SECONDS: "3" },
-    });
+    c = await chaosCluster();
   });
   after(() => c?.stop());
 

@@ -9,18 +9,21 @@ import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { connect } from "nats";
 import postgres from "postgres";
-import { Cluster, NATS_TEST_URL, natsAvailable, type Proc } from "../support/cluster";
+import { type Cluster, NATS_TEST_URL, natsAvailable, type Proc } from "../support/cluster";
 import { missingService, PG_ADMIN_URL } from "../support/services";
 import {
   auditExecutions,
+  chaosCluster,
   chaosSkip,
   logTails,
   playbook,
+  shellChain,
   sleep,
   submitAll,
   tail,
   waitAll,
   withLogs,
+  withoutTiming,
 } from "./support";
 
 const NATS_BIN = "/usr/sbin/nats-server";
@@ -74,13 +77,7 @@ async function ensureNats(): Promise<void> {
 }
 
 const STEPS = 4;
-const chain = playbook(
-  "services",
-  Array.from({ length: STEPS }, (_, i) => {
-    const next = i + 1 < STEPS ? `\n    next: s${i + 2}` : "";
-    return `  - step: s${i + 1}\n    tool: {kind: shell, cmds: "sleep 0.3; echo ${i + 1}-{{ workload.n }}"}${next}\n`;
-  }).join(""),
-);
+const chain = playbook("services", shellChain(STEPS, 0.3));
 // Wider than the workers' open claims can take at once, so commands are left pending.
 const fan = playbook(
   "fan",
@@ -90,26 +87,14 @@ const fan = playbook(
 `,
 );
 const expected = (n: number) => ({ stdout: `${STEPS}-${n}\n`, stderr: "", returncode: 0 });
-/** The last shell step's data, without its timing. */
-const strip = (d: unknown) => {
-  const { duration_ms: _, ...rest } = d as Record<string, unknown>;
-  return rest;
-};
 
 describe("chaos: NATS restart and PostgreSQL connections cut", { skip: chaosSkip, timeout: 180_000 }, () => {
   let c: Cluster;
   let path: string;
   let version: number;
   before(async () => {
-    c = await Cluster.start({
-      store: "postgres",
-      nats: true,
-      workers: 2,
-      concurrency: 4,
-      env: { NOETL_LEASE_SECONDS: "3" },
-      // At debug level a worker says when it listens for wake-ups.
-      workerEnv: { NOETL_LOG_LEVEL: "debug" },
-    });
+    // At debug level a worker says when it listens for wake-ups.
+    c = await chaosCluster({ workerEnv: { NOETL_LOG_LEVEL: "debug" } });
     ({ path, version } = await c.register(chain));
     for (const w of c.workers) await c.workerReady(w);
   });
@@ -129,7 +114,10 @@ describe("chaos: NATS restart and PostgreSQL connections cut", { skip: chaosSkip
 
   async function audit(ids: string[], first: number) {
     const docs = await waitAll(c, ids, 120_000);
-    const bare = docs.map((d) => ({ ...d, result: d.status === "COMPLETED" ? strip(d.result) : d.result }));
+    const bare = docs.map((d) => ({
+      ...d,
+      result: d.status === "COMPLETED" ? withoutTiming(d.result) : d.result,
+    }));
     const { problems } = await auditExecutions(c, bare, (i) => expected(first + i));
     assert.deepEqual(problems, [], problems.join("\n\n"));
     for (const p of [c.server, ...c.workers])

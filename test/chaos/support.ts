@@ -2,7 +2,7 @@
 // executions, the exactly-once check over an execution's event log, and failure reports that
 // carry the evidence (events and process logs) rather than just "not COMPLETED".
 import { isDeepStrictEqual } from "node:util";
-import { type Cluster, type ExecutionDoc, natsMissing } from "../support/cluster";
+import { Cluster, type ClusterOptions, type ExecutionDoc, natsMissing } from "../support/cluster";
 import { missingService, pgAvailable } from "../support/services";
 
 /** Why the chaos tests cannot run here (they need PostgreSQL and NATS); throws under CI=true. */
@@ -12,6 +12,33 @@ export const playbook = (name: string, workflow: string) =>
   `apiVersion: noetl.io/v2\nkind: Playbook\nmetadata: {name: ${name}, path: chaos/${name}}\nworkflow:\n${workflow}`;
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The chaos tests' cluster: PostgreSQL, NATS, 3 s leases (so lost work comes back quickly). */
+export function chaosCluster(opts: Partial<ClusterOptions> = {}): Promise<Cluster> {
+  return Cluster.start({
+    store: "postgres",
+    nats: true,
+    workers: 2,
+    concurrency: 4,
+    ...opts,
+    env: { NOETL_LEASE_SECONDS: "3", ...opts.env },
+  });
+}
+
+/** Steps s1…sN, each a shell step that sleeps, then prints `<i>-<workload.n>`; the last has no `next`. */
+export function shellChain(steps: number, sleepSeconds: number): string {
+  return Array.from({ length: steps }, (_, i) => {
+    const next = i + 1 < steps ? `\n    next: s${i + 2}` : "";
+    const cmds = `sleep ${sleepSeconds}; echo ${i + 1}-{{ workload.n }}`;
+    return `  - step: s${i + 1}\n    tool: {kind: shell, cmds: "${cmds}"}${next}\n`;
+  }).join("");
+}
+
+/** A shell step's data without its timing, to compare with an expected result. */
+export function withoutTiming(data: unknown): unknown {
+  const { duration_ms: _, ...rest } = data as Record<string, unknown>;
+  return rest;
+}
 
 export interface LoggedEvent {
   event_id: string;

@@ -6,8 +6,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import postgres from "postgres";
-import { Cluster, type Proc } from "../support/cluster";
-import { auditExecutions, chaosSkip, logTails, playbook, sleep, tail, waitAll } from "./support";
+import type { Cluster, Proc } from "../support/cluster";
+import {
+  auditExecutions,
+  chaosCluster,
+  chaosSkip,
+  logTails,
+  playbook,
+  sleep,
+  tail,
+  waitAll,
+} from "./support";
 
 const KILLS = 20;
 
@@ -33,13 +42,7 @@ describe("chaos: SIGKILL a worker mid-step, 20 times", { skip: chaosSkip, timeou
   let c: Cluster;
   let sql: postgres.Sql;
   before(async () => {
-    c = await Cluster.start({
-      store: "postgres",
-      nats: true,
-      workers: 1,
-      concurrency: 2,
-      env: { NOETL_LEASE_SECONDS: "3" },
-    });
+    c = await chaosCluster({ workers: 1, concurrency: 2 });
     // Read-only look at the log, only to time the kills: the assertions use the HTTP API.
     sql = postgres(c.databaseUrl as string, { max: 1, onnotice: () => {} });
   });
