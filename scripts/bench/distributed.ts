@@ -201,9 +201,14 @@ async function main(): Promise<void> {
       ]);
     }
   } finally {
-    for (const c of children) c.kill("SIGTERM");
-    await sleep(1500);
-    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    // Workers first (started last), so they do not log the server's going away into the table.
+    for (const c of [...children].reverse()) {
+      if (c.exitCode !== null) continue;
+      const exited = new Promise((r) => c.once("exit", r));
+      c.kill("SIGTERM");
+      await Promise.race([exited, sleep(1500)]);
+      if (c.exitCode === null) c.kill("SIGKILL");
+    }
     await admin.unsafe(`drop database if exists "${dbName}" with (force)`).catch(() => {});
     await admin.end();
     rmSync(home, { recursive: true, force: true });
