@@ -18,7 +18,8 @@ export class CommandSecrets {
     private readonly env: Record<string, string | undefined>,
   ) {
     this.services = {
-      ...services,
+      runPlaybook: (path, input, signal) => services.runPlaybook(path, input, signal),
+      runWorkbook: (name, input, signal) => services.runWorkbook(name, input, signal),
       credential: async (name) => {
         const record = await services.credential(name);
         this.values.push(...secretValues(record));
