@@ -165,7 +165,7 @@ async function closeServer(server: Closable): Promise<void> {
 /**
  * initdb in WebAssembly leaves ~100 MB of freed memory that the C allocator keeps for good, so a
  * new embedded database is created by a short-lived `noetl db init` and the server opens it as it
- * would any existing one (idle 140 MB instead of 250 MB).
+ * would any existing one (it idled at 250 MB, now 125 MB like a reopened one).
  */
 async function createEmbeddedDatabase(dataDir: string, log: (line: string) => void): Promise<void> {
   log(`creating the embedded database in ${dataDir} (first start; takes a few seconds)`);
