@@ -76,6 +76,19 @@ function stepIndex(pb: Playbook): Map<string, Step> {
   return index;
 }
 
+// Whether a step's templates (tools, input, workbook tasks it may call) mention the keychain,
+// computed once per step: only those commands carry it, and only they read credentials.
+const keychainUse = new WeakMap<Step, boolean>();
+function mentionsKeychain(pb: Playbook, step: Step): boolean {
+  let uses = keychainUse.get(step);
+  if (uses === undefined) {
+    const calls = step.tool?.some((t) => t.kind === "workbook") ? pb.workbook : undefined;
+    uses = JSON.stringify([step.tool, step.input, calls]).includes("keychain");
+    keychainUse.set(step, uses);
+  }
+  return uses;
+}
+
 class Decider {
   private readonly events: EngineEvent[] = [];
   private readonly commands: Command[] = [];
@@ -158,6 +171,7 @@ class Decider {
       ...(step.input ? { input: step.input } : {}),
       ...(usesWorkbook && this.pb.workbook ? { workbook: this.pb.workbook } : {}),
       ...(this.state.secretSteps ? { secrets: [...this.state.secretSteps] } : {}),
+      ...(this.pb.keychain && mentionsKeychain(this.pb, step) ? { keychain: this.pb.keychain } : {}),
     };
     this.emit({
       type: "command.issued",

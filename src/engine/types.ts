@@ -62,6 +62,14 @@ export interface CommandReport {
   set?: Record<string, unknown>;
 }
 
+/** A credential the playbook names for its templates: `keychain.<name>.<field>`. */
+export interface KeychainEntry {
+  name: string;
+  kind?: "credential";
+  /** The credential's name in the store (default: `name`). */
+  credential?: string;
+}
+
 /** Everything a runtime needs to run one step activation (or one loop iteration). */
 export interface Command {
   command_id: string;
@@ -79,6 +87,8 @@ export interface Command {
   workbook?: { name: string; tool: TaskConfig[] }[];
   /** Steps whose recorded result is a secret reference (see secret-ref.ts): read again to run. */
   secrets?: string[];
+  /** The playbook's keychain, when this step's templates use `keychain`: read when it runs. */
+  keychain?: KeychainEntry[];
 }
 
 export interface LoopRun {

@@ -95,7 +95,17 @@ function playbook<S extends v.GenericSchema, T extends v.GenericSchema>(stepSche
       }),
     ),
     workload: v.optional(Vars),
-    keychain: v.optional(v.array(v.looseObject({ name: v.string(), kind: v.optional(v.string()) }))),
+    // Credentials a playbook names for its templates (`keychain.NAME.FIELD`); only `credential` so far.
+    keychain: v.optional(
+      v.array(
+        v.strictObject({
+          name: v.string(),
+          kind: v.optional(v.picklist(["credential"], 'keychain kind must be "credential"')),
+          credential: v.optional(v.string()),
+          desc: v.optional(v.string()),
+        }),
+      ),
+    ),
     workbook: v.optional(v.array(v.strictObject({ name: v.string(), desc: v.optional(v.string()), tool }))),
     workflow: v.pipe(v.array(stepSchema), v.minLength(1, "must list at least one step")),
   });

@@ -43,16 +43,32 @@ export class CommandSecrets {
   }
 
   /**
-   * The command's context with each earlier secret step's result read again, or the reason one
-   * cannot be read here (unset in this worker's environment, credential gone).
+   * The command's context for its templates: `env` (this process's environment), the keychain
+   * entries its templates name (credentials, read now), and each earlier secret step's result
+   * read again — or the reason one cannot be read here (unset in this worker's environment,
+   * credential gone). A workload key or step of the same name wins over `env` and `keychain`.
    */
   async context(
     cmd: Command,
     signal: AbortSignal,
   ): Promise<{ context: Record<string, unknown> } | { error: string }> {
-    if (!cmd.secrets?.length) return { context: cmd.context };
-    const resolved: Record<string, Envelope> = {};
-    for (const step of cmd.secrets) {
+    const extra: Record<string, unknown> = {};
+    if (!("env" in cmd.context)) extra.env = this.env;
+    if (cmd.keychain?.length && !("keychain" in cmd.context)) {
+      const text = JSON.stringify([cmd.tasks, cmd.input, cmd.workbook]);
+      const keychain: Record<string, unknown> = {};
+      for (const entry of cmd.keychain) {
+        if (!text.includes(entry.name)) continue;
+        const name = entry.credential ?? entry.name;
+        try {
+          keychain[entry.name] = await this.services.credential(name);
+        } catch (err) {
+          return { error: `keychain entry "${entry.name}": ${(err as Error).message}` };
+        }
+      }
+      extra.keychain = keychain;
+    }
+    for (const step of cmd.secrets ?? []) {
       const recorded = cmd.context[step] as Envelope | undefined;
       const ref = asSecretRef(recorded?.data);
       if (!recorded || !ref) continue;
@@ -65,8 +81,8 @@ export class CommandSecrets {
           error: `the secret step "${step}" read cannot be read again here: ${outcome.error?.message}`,
         };
       this.remember(outcome);
-      resolved[step] = { ...recorded, data: outcome.data };
+      extra[step] = { ...recorded, data: outcome.data };
     }
-    return { context: layer(cmd.context, resolved) };
+    return { context: layer(cmd.context, extra) };
   }
 }

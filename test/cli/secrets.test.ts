@@ -12,12 +12,15 @@ const DIGEST = createHash("sha256").update(SECRET).digest("hex");
 const fixtures = new URL("./secrets-fixtures/", import.meta.url).pathname;
 const playbook = `${fixtures}secrets.yaml`;
 const TOKEN = "secrets-test-api-token";
+// Locally the keychain's credential comes from the environment; distributed, from credential.yaml.
+const credential = { token: SECRET, user: "someone" };
 
 /** The run's result: what each step printed, with the secret masked and its digest intact. */
 function assertMaskedResult(result: Record<string, unknown>): void {
   assert.deepEqual(result, {
     use: `token=***\n${DIGEST}\n`,
     inline: "command exited with code 3: again=***",
+    keyed: "user=someone token=*** home=true\n",
     read: "***",
     recorded: '"***"',
   });
@@ -25,7 +28,7 @@ function assertMaskedResult(result: Record<string, unknown>): void {
 
 describe("secrets (built CLI)", { timeout: 240_000 }, () => {
   it("locally: used by later steps and in the same step's pipeline, never shown", async () => {
-    const env = { NOETL_TEST_API_TOKEN: SECRET };
+    const env = { NOETL_TEST_API_TOKEN: SECRET, NOETL_CREDENTIAL_TEST_API: JSON.stringify(credential) };
     const json = await noetl(["run", playbook, "--json"], { env });
     assert.equal(json.code, 0, json.stderr);
     assertMaskedResult(JSON.parse(json.stdout).result);
@@ -37,7 +40,9 @@ describe("secrets (built CLI)", { timeout: 240_000 }, () => {
   });
 
   it("locally: a secret that is not set fails the step that reads it, naming the variable", async () => {
-    const r = await noetl(["run", playbook, "--json"]);
+    const r = await noetl(["run", playbook, "--json"], {
+      env: { NOETL_CREDENTIAL_TEST_API: JSON.stringify(credential) },
+    });
     assert.equal(r.code, 1);
     assert.match(JSON.parse(r.stdout).error, /step "read" failed: secret NOETL_TEST_API_TOKEN is not set/);
   });

@@ -226,4 +226,20 @@ workflow:
     const rebuilt = log.reduce<ExecutionState>((s, e) => fold(s, e), initialState("x", 0));
     assert.deepEqual(rebuilt, state);
   });
+
+  it("only commands of steps whose templates use the keychain carry it", () => {
+    const p = pb(`keychain: [{name: api, credential: api_token}]
+workflow:
+  - {step: start, tool: {kind: noop, input: {t: "{{ keychain.api.token }}"}}, next: b}
+  - {step: b, tool: {kind: noop}}
+`);
+    const { issued } = drive(p, (c) => ({ data: c.step }));
+    assert.deepEqual(
+      issued.map((c) => [c.step, c.keychain]),
+      [
+        ["start", [{ name: "api", credential: "api_token" }]],
+        ["b", undefined],
+      ],
+    );
+  });
 });

@@ -88,4 +88,33 @@ describe("executor", () => {
       /step "s": the secret step "read" read .*API_KEY is not set/,
     );
   });
+
+  test("templates see `env` and the keychain entries they name, read when the command runs", async () => {
+    const asked: string[] = [];
+    const { services } = toolContext();
+    const cmd = command(
+      [{ kind: "noop", input: { home: "{{ env.HOME }}", t: "{{ keychain.api.token }}" } }],
+      {
+        keychain: [
+          { name: "api", credential: "api_token" },
+          { name: "unused", credential: "other" },
+        ],
+      },
+    );
+    const report = await executeCommand(
+      cmd,
+      options({
+        env: { HOME: "/home/x" },
+        services: {
+          ...services,
+          credential: async (name) => {
+            asked.push(name);
+            return { token: SECRET };
+          },
+        },
+      }),
+    );
+    assert.deepEqual(asked, ["api_token"]);
+    assert.deepEqual(report.result.data, { home: "/home/x", t: "***" });
+  });
 });
