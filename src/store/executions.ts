@@ -41,7 +41,7 @@ export async function listSteps(db: Db, id: string): Promise<StepRecord[]> {
   const rows = await db.query(
     `SELECT step, status, extract(epoch FROM (ended_at - started_at)) * 1000 AS duration_ms
        FROM noetl.step_result WHERE execution_id = $1 AND iteration = -1
-      ORDER BY started_at NULLS LAST, step`,
+      ORDER BY seq`,
     [id],
   );
   return rows.map((r) => {

@@ -70,6 +70,11 @@ describe("secrets (built CLI)", { timeout: 240_000 }, () => {
       assert.equal(run.code, 0, run.stderr);
       const doc = JSON.parse(run.stdout);
       assertMaskedResult(doc.result);
+      // In the order they ended, as a local run lists them (start and read end in the same ms).
+      assert.deepEqual(
+        doc.steps.map((st: { step: string }) => st.step),
+        ["start", "read", "use", "inline", "keyed", "report"],
+      );
       const events = await cli(["events", doc.execution_id, "--json"]);
       const status = await cli(["status", doc.execution_id, "--json"]);
       for (const r of [run, events, status]) {
