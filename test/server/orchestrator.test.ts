@@ -56,12 +56,23 @@ workflow:
     tool: {kind: noop, input: {got: "{{ start.data.doubled }}"}}
 `;
 
+const parentNoWait = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: {name: parent_nowait, path: test/parent-nowait}
+workflow:
+  - step: start
+    tool: {kind: playbook, path: test/child, input: {k: 5}, wait: false}
+    next: after
+  - step: after
+    tool: {kind: noop, input: {started: "{{ start.data }}"}}
+`;
+
 for (const backend of await backends()) {
   describe(`orchestrator: ${backend.name}`, { skip: backend.skip }, () => {
     let h: Harness;
     before(async () => {
       h = await harness(backend, { leaseMs: 1500 });
-      for (const y of [chain, child, parent]) {
+      for (const y of [chain, child, parent, parentNoWait]) {
         const r = await h.call("POST", "/api/catalog/register", {
           body: y,
           headers: { "content-type": "application/yaml" },
@@ -234,6 +245,31 @@ for (const backend of await backends()) {
       );
       assert.equal(children.length, 1);
       assert.equal(children[0].status, "COMPLETED");
+    });
+
+    it("with wait: false the parent's step completes at once with the child's id; the child runs on", async () => {
+      const r = await h.call("POST", "/api/execute", { body: { path: "test/parent-nowait" } });
+      const parentDoc = async () => status(r.json.execution_id);
+      const first = await claim();
+      // Before anything ran, the parent already moved on to `after`.
+      assert.deepEqual(first.map((c) => c.step).sort(), ["after", "start"]);
+      for (const c of first) assert.equal((await run(c)).status, 200);
+      await drain();
+      const doc = await parentDoc();
+      assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+      const started = doc.result.started;
+      assert.deepEqual(
+        { ...started, execution_id: typeof started.execution_id },
+        {
+          path: "test/child",
+          status: "started",
+          execution_id: "string",
+        },
+      );
+      const kid = await status(started.execution_id);
+      assert.equal(kid.status, "COMPLETED");
+      assert.equal(kid.parent_execution_id, r.json.execution_id);
+      assert.deepEqual(kid.result, { doubled: 10 });
     });
 
     it("cancels an execution: its commands are no longer claimable or heartbeat-able", async () => {

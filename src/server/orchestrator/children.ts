@@ -14,7 +14,7 @@ export function isServerRun(c: Command): boolean {
 export async function childRequest(
   tx: StoreTx,
   cmd: Command,
-): Promise<{ entry: CatalogEntry; workload: Record<string, unknown> } | { error: string }> {
+): Promise<{ entry: CatalogEntry; workload: Record<string, unknown>; wait: boolean } | { error: string }> {
   const task = cmd.tasks[0]! as Record<string, unknown>;
   try {
     const where = { step: cmd.step };
@@ -36,7 +36,9 @@ export async function childRequest(
       version === "latest" || Number.isNaN(version) ? "latest" : version,
     );
     if (!entry) return { error: `sub-playbook "${path}" is not in the catalog (register it first)` };
-    return { entry, workload: { ...stepInput, ...taskInput } };
+    const wait =
+      task.wait === undefined ? true : renderValue(task.wait, ctx, { ...where, field: "tool.wait" });
+    return { entry, workload: { ...stepInput, ...taskInput }, wait: wait !== false && wait !== "false" };
   } catch (err) {
     return { error: (err as Error).message };
   }

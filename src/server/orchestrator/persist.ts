@@ -223,12 +223,15 @@ async function startChild(orch: Orchestrator, tx: StoreTx, parent: Cached, cmd: 
     await orch.applyIncoming(tx, parent, ev, after);
     return;
   }
-  await orch.startIn(
-    tx,
-    newExecutionId(),
-    { ...req, parentExecutionId: parent.state.executionId, parentCommandId: cmd.command_id },
-    after,
-  );
+  const childId = newExecutionId();
+  // With `wait: false` the child keeps its lineage but no parent command waits for it: the step
+  // completes now, as a local run's does.
+  const link = req.wait ? { parentCommandId: cmd.command_id } : {};
+  await orch.startIn(tx, childId, { ...req, parentExecutionId: parent.state.executionId, ...link }, after);
+  if (req.wait) return;
+  await tx.finishCommand(cmd.command_id, SERVER, "COMPLETED");
+  const started = { path: req.entry.path, status: "started", execution_id: childId };
+  await orch.applyIncoming(tx, parent, terminalFor(cmd.command_id, true, started), after);
 }
 
 async function reportToParent(
