@@ -61,6 +61,7 @@ export async function serverRunCommand(opts: ServerOptions): Promise<number> {
     const { orchestrator, workSignal } = orchestration.createOrchestration(store, {
       leaseMs: config.leaseMs,
       onPending: wakeups?.publish,
+      onCancelled: wakeups?.publishCancel,
     });
     wakeClaims = () => workSignal.notify();
     const sweeper = orchestration.startSweeper(orchestrator, shutdown.signal, log);

@@ -10,12 +10,16 @@
 
 export const STREAM = "NOETL_COMMANDS";
 export const SUBJECTS = "noetl.commands.>";
+/** Cancel notices for workers (core NATS, not in the stream: they matter only the moment they are sent). */
+export const CANCEL_SUBJECT = "noetl.control.cancel";
 /** At most one wake-up per pool in this window: under load workers are busy anyway. */
 const MIN_GAP_MS = 5;
 
 export interface Wakeups {
   /** Says "there is work" soon (coalesced). */
   publish(): void;
+  /** Tells workers these executions were cancelled, so they stop their tools now. */
+  publishCancel(executionIds: string[]): void;
   stopped: Promise<void>;
 }
 
@@ -114,5 +118,14 @@ export async function startWakeups(
       { once: true },
     );
   });
-  return { publish, stopped };
+  // Best effort like a wake-up: a worker that misses it stops at its next lease heartbeat.
+  const publishCancel = (executionIds: string[]) => {
+    if (!nc || stop.aborted) return;
+    try {
+      nc.publish(CANCEL_SUBJECT, sc.encode(JSON.stringify({ execution_ids: executionIds })));
+    } catch (err) {
+      log(`cannot publish a cancel notice to NATS (${(err as Error).message})`);
+    }
+  };
+  return { publish, publishCancel, stopped };
 }

@@ -13,7 +13,16 @@ export interface Wakeups {
   stop(): Promise<void>;
 }
 
-export function startWakeups(url: string, pool: string, onWake: () => void, log: Logger): Wakeups {
+/** Where the server says an execution was cancelled, so running tools stop at once. */
+export const CANCEL_SUBJECT = "noetl.control.cancel";
+
+export function startWakeups(
+  url: string,
+  pool: string,
+  onWake: () => void,
+  onCancel: (executionIds: string[]) => void,
+  log: Logger,
+): Wakeups {
   const stop = new AbortController();
   let close: (() => Promise<void>) | undefined;
   const loop = (async () => {
@@ -41,7 +50,26 @@ export function startWakeups(url: string, pool: string, onWake: () => void, log:
     // A plain subscription on the stream's subject: it sees every wake-up the server publishes
     // while connected, and nats.js re-subscribes after a reconnect.
     const sub = nc.subscribe(`noetl.commands.${pool}`);
-    stop.signal.addEventListener("abort", () => sub.unsubscribe(), { once: true });
+    const cancels = nc.subscribe(CANCEL_SUBJECT, {
+      callback: (err, m) => {
+        if (err) return;
+        try {
+          const ids = (JSON.parse(new TextDecoder().decode(m.data)) as { execution_ids?: unknown })
+            .execution_ids;
+          if (Array.isArray(ids)) onCancel(ids.filter((x): x is string => typeof x === "string"));
+        } catch {
+          log.debug("ignoring a malformed cancel notice");
+        }
+      },
+    });
+    stop.signal.addEventListener(
+      "abort",
+      () => {
+        sub.unsubscribe();
+        cancels.unsubscribe();
+      },
+      { once: true },
+    );
     log.debug(`listening for wake-ups on noetl.commands.${pool}`);
     for await (const _m of sub) onWake();
     await close();

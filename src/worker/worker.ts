@@ -114,7 +114,7 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   opts.signal.addEventListener("abort", onStop, { once: true });
 
   const wakeups: Wakeups | undefined = config.natsUrl
-    ? startWakeups(config.natsUrl, pool, nudge, log)
+    ? startWakeups(config.natsUrl, pool, nudge, cancelled, log)
     : undefined;
   const beat = startHeartbeat(
     api,
@@ -153,6 +153,15 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
       }
       start(cmd);
     }
+  }
+  // The server cancelled these executions (NATS notice): stop their tools now rather than at the
+  // next lease heartbeat, and drop what waits for a slot. Nothing is reported for them.
+  function cancelled(ids: string[]) {
+    const gone = new Set(ids);
+    for (const r of running.values())
+      if (gone.has(r.command.execution_id)) r.abandon("its execution was cancelled");
+    for (let i = waiting.length - 1; i >= 0; i--)
+      if (gone.has(waiting[i]!.cmd.execution_id)) waiting.splice(i, 1);
   }
   // Commands that arrive as the worker stops still run: they are leased to it already.
   const take = (answer: unknown) => {

@@ -2,6 +2,7 @@
 // NATS down, and the concurrency limit. Uses PostgreSQL when the machine has it (a faster
 // start), the embedded PGlite otherwise.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Cluster, freePort, natsMissing, type Proc } from "../support/cluster";
 import { pgAvailable } from "../support/services";
@@ -160,6 +161,35 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
       assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
     } finally {
       await stopWorker(second);
+    }
+  });
+
+  it("stops a cancelled execution's running tool at once when the server has NATS", {
+    skip: nats ? false : "needs NATS (the cancel notice travels on it)",
+  }, async () => {
+    const marker = `cancel-me-${process.pid}-${Date.now()}`;
+    const w = c.startWorker();
+    try {
+      await c.workerReady(w);
+      const long = playbook(
+        "long",
+        `  - step: start\n    tool: {kind: shell, cmds: "sleep 30; echo ${marker}"}\n`,
+      );
+      const { path, version } = await c.register(long);
+      const id = await c.execute(path, {}, version);
+      await stepStarted(c, id);
+      const alive = () => spawnSync("pgrep", ["-f", marker], { encoding: "utf8" }).stdout.trim();
+      assert.notEqual(alive(), "", "the step's shell is running");
+      assert.equal((await c.api("POST", `/api/executions/${id}/cancel`)).json.status, "CANCELLED");
+      // Lease heartbeats come every 10 s (30 s leases); the notice must be much quicker.
+      const deadline = Date.now() + 4000;
+      while (alive() !== "" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(), "", `the tool still runs after the cancel\n${w.output()}`);
+      while (!/its execution was cancelled/.test(w.output()) && Date.now() < deadline + 2000)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.match(w.output(), /its execution was cancelled/);
+    } finally {
+      await stopWorker(w);
     }
   });
 

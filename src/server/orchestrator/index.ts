@@ -11,7 +11,7 @@ export interface Orchestration {
 
 export function createOrchestration(
   store: Store,
-  opts: { leaseMs: number; onPending?: () => void },
+  opts: { leaseMs: number; onPending?: () => void; onCancelled?: (executionIds: string[]) => void },
 ): Orchestration {
   const workSignal = new WorkSignal();
   const orchestrator = new Orchestrator({
@@ -19,6 +19,7 @@ export function createOrchestration(
     signal: workSignal,
     leaseMs: opts.leaseMs,
     onPending: opts.onPending,
+    onCancelled: opts.onCancelled,
   });
   return { orchestrator, workSignal };
 }

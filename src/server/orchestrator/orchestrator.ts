@@ -27,6 +27,8 @@ export interface OrchestratorDeps {
   signal: WorkSignal;
   /** Called after a commit that left commands PENDING (the NATS wake-up publisher). */
   onPending?: () => void;
+  /** Called after a cancellation committed, with every execution it cancelled (NATS notice to workers). */
+  onCancelled?: (executionIds: string[]) => void;
   leaseMs: number;
 }
 
@@ -205,20 +207,30 @@ export class Orchestrator {
 
   async cancel(executionId: string, reason = "cancelled by request"): Promise<{ status: string }> {
     let status = "CANCELLED";
+    const cancelled: string[] = [];
     await this.unitOfWork(async (tx, after) => {
-      status = await this.cancelIn(tx, executionId, reason, after);
+      cancelled.length = 0; // a retried unit of work starts over
+      status = await this.cancelIn(tx, executionId, reason, after, cancelled);
     });
+    if (cancelled.length > 0) this.deps.onCancelled?.(cancelled);
     return { status };
   }
 
-  async cancelIn(tx: StoreTx, executionId: string, reason: string, after: AfterCommit): Promise<string> {
+  async cancelIn(
+    tx: StoreTx,
+    executionId: string,
+    reason: string,
+    after: AfterCommit,
+    cancelled: string[] = [],
+  ): Promise<string> {
     await this.lock(tx, executionId, after);
     const cached = await this.load(tx, executionId);
     const decision = engineCancel(cached.state, Date.now(), reason);
     await this.apply(tx, cached, decision, cached.state.steps.length, after);
     await tx.cancelCommands(executionId);
+    if (decision.events.length > 0) cancelled.push(executionId);
     for (const child of await tx.runningChildren(executionId))
-      await this.cancelIn(tx, child, `parent ${reason}`, after);
+      await this.cancelIn(tx, child, `parent ${reason}`, after, cancelled);
     return cached.state.status;
   }
 

@@ -80,7 +80,8 @@ export function executeRoutes(deps: AppDeps): RouteDef[] {
       method: "POST",
       path: "/api/executions/{id}/cancel",
       tag: "executions",
-      summary: "Cancel an execution and its sub-playbooks; running tools are stopped at their next heartbeat",
+      summary:
+        "Cancel an execution and its sub-playbooks; running tools stop at once with NATS (a cancel notice), else at their next heartbeat",
       responses: { 200: "{execution_id, status}", 404: "no such execution" },
       handler: async (c) => {
         const id = pathParam(c, "id");
