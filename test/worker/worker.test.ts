@@ -193,6 +193,29 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
     }
   });
 
+  it("stops the other tools of an execution that failed, as a local run does", {
+    skip: nats ? false : "needs NATS (the stop notice travels on it)",
+  }, async () => {
+    const marker = `orphan-${process.pid}-${Date.now()}`;
+    const w = c.startWorker();
+    try {
+      await c.workerReady(w);
+      const cmds = `if [ {{ x }} = 1 ]; then sleep 0.5; exit 3; fi; sleep 30; echo ${marker}`;
+      const failing = playbook(
+        "failfast",
+        `  - step: start\n    loop: {in: [1, 2], iterator: x, spec: {mode: parallel}}\n    tool: {kind: shell, cmds: "${cmds}"}\n`,
+      );
+      const doc = await c.run(failing, {}, 30_000);
+      assert.equal(doc.status, "FAILED", JSON.stringify(doc));
+      const alive = () => spawnSync("pgrep", ["-f", marker], { encoding: "utf8" }).stdout.trim();
+      const deadline = Date.now() + 4000;
+      while (alive() !== "" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(), "", `the other iteration still runs after the failure\n${w.output()}`);
+    } finally {
+      await stopWorker(w);
+    }
+  });
+
   it("completes by long-polling when NATS is down", async () => {
     const closed = await freePort();
     const w = c.startWorker({ env: { NATS_URL: `nats://127.0.0.1:${closed}` } });

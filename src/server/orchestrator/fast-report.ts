@@ -57,6 +57,7 @@ export async function tryFastReport(
     reporters,
     touched: new Set([executionId]),
     locked: new Set(),
+    failed: [],
   };
   const p = plan(orch, cached, decision, stepsBefore, after);
   const apply: ReportApply = {

@@ -291,6 +291,7 @@ export class Orchestrator {
       touched: new Set(),
       locked: new Set(),
       reporters: reporter ? [reporter] : [],
+      failed: [],
     };
     try {
       await this.deps.store.transaction((tx) => fn(tx, after));
@@ -320,6 +321,26 @@ export class Orchestrator {
       this.deps.onPending?.();
     }
     for (const id of after.touched) this.cache.forgetFinished(id);
+    if (after.failed.length > 0) void this.stopLeftovers(after.failed);
+  }
+
+  /**
+   * A failed execution's commands still out (other branches, loop iterations) would run to their
+   * end: cancel them, so their heartbeats are refused, and tell the workers to stop them now, as
+   * a local run stops its other tools. Best effort: at worst they run to their end, as before.
+   */
+  private async stopLeftovers(ids: string[]): Promise<void> {
+    try {
+      await this.unitOfWork(async (tx, after) => {
+        for (const id of ids) {
+          await this.lock(tx, id, after);
+          await tx.cancelCommands(id);
+        }
+      });
+      this.deps.onCancelled?.(ids);
+    } catch {
+      // The commands finish or lose their lease on their own.
+    }
   }
 }
 

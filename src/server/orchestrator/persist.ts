@@ -31,6 +31,8 @@ export interface AfterCommit {
   touched: Set<string>;
   /** Executions whose lock this transaction holds. */
   locked: Set<string>;
+  /** Executions that failed in this transaction (commands of theirs may still be out). */
+  failed: string[];
 }
 
 const SERVER = "server";
@@ -65,6 +67,7 @@ export function plan(
   const claimed = handOff(orch, rows.slice(0, workerCommands.length), after);
   if (claimed.length < workerCommands.length) after.notify = true;
   const ended = decision.events.some((e) => ENDS.has(e.type));
+  if (ended && state.status === "FAILED") after.failed.push(id);
   return {
     events: [...decision.events.map((e) => toNewEvent(id, e)), ...claimed],
     steps: stepRows(id, decision.events, state.steps.slice(stepsBefore)),
