@@ -30,6 +30,17 @@ export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
+/** Tool output under its step, each line prefixed `  step │ ` (with -v). */
+export function writeIndented(
+  out: { write(s: string): unknown },
+  step: string,
+  chunk: string,
+  dim: (s: string) => string,
+): void {
+  const lines = chunk.replace(/\n$/, "").split("\n");
+  out.write(`${lines.map((l) => `  ${dim(`${step} │`)} ${l}`).join("\n")}\n`);
+}
+
 /** Prints a line when a step starts, ends, is skipped or fails. */
 export function progressPrinter(
   out: { write(s: string): unknown },

@@ -6,7 +6,7 @@ import { formatProblem, loadPlaybookFile } from "../playbook/load";
 import type { Playbook } from "../playbook/schema";
 import { asList, deepMerge, parsePayload, parseSets } from "./args";
 import { liveView } from "./live";
-import { makeStyle, progressPrinter, useColor } from "./output";
+import { makeStyle, progressPrinter, useColor, writeIndented } from "./output";
 
 export interface RunOptions {
   set?: string | string[];
@@ -113,16 +113,6 @@ function withEntry(pb: Playbook, step: string, file: string): Playbook {
     );
   }
   return { ...pb, executor: { ...pb.executor, spec: { ...pb.executor?.spec, entry_step: step } } };
-}
-
-function writeIndented(
-  out: { write(s: string): unknown },
-  step: string,
-  chunk: string,
-  dim: (s: string) => string,
-): void {
-  const lines = chunk.replace(/\n$/, "").split("\n");
-  out.write(`${lines.map((l) => `  ${dim(`${step} │`)} ${l}`).join("\n")}\n`);
 }
 
 async function printPlan(pb: Playbook, workload: Record<string, unknown>, json: boolean): Promise<number> {

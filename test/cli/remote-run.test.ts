@@ -64,6 +64,16 @@ describe("distributed runs (built CLI, real server and worker)", { timeout: 240_
     assert.deepEqual(shape(remote), shape(local));
   });
 
+  it("with -v shows what a shell step printed, under the step, like a local run", async () => {
+    const file = join(fixtures, "playbooks/nested/chain.yml");
+    const local = await noetl(["run", file, "-v"]);
+    const remote = await cli(["run", "catalog/remote/chain", "-v"]);
+    assert.equal(remote.code, 0, remote.stderr);
+    for (const r of [local, remote]) assert.match(r.stdout, /^ {2}start │ started$/m);
+    const failed = await cli(["run", "remote/fails", "-r", "distributed", "-v"]);
+    assert.match(failed.stdout, /^ {2}start │ broken$/m);
+  });
+
   it("exits 1 with the error when the execution fails, like a local run", async () => {
     const local = await noetl(["run", join(fixtures, "fails.yaml")]);
     const remote = await cli(["run", "remote/fails", "-r", "distributed"]);

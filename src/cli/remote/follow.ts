@@ -4,7 +4,7 @@
 import type { ExecutionDocument, NoetlClient } from "../../client";
 import type { EngineEvent, EventType, ExecutionState, StepTiming } from "../../engine/types";
 import type { EventRecord } from "../../store/types";
-import { makeStyle, progressPrinter, useColor } from "../output";
+import { makeStyle, progressPrinter, useColor, writeIndented } from "../output";
 import { printJson } from "./common";
 
 export interface FollowOptions {
@@ -87,7 +87,8 @@ function errorText(error: unknown): string {
  * stored it, and the step timings it counts are rebuilt from step.exit / step.skipped.
  */
 export function remotePrinter(out: NodeJS.WriteStream, opts: FollowOptions): (e: EventRecord) => void {
-  const lines = progressPrinter(out, makeStyle(useColor(opts, out)));
+  const style = makeStyle(useColor(opts, out));
+  const lines = progressPrinter(out, style);
   const steps: StepTiming[] = [];
   let startedAt: number | undefined;
   return (e) => {
@@ -107,6 +108,15 @@ export function remotePrinter(out: NodeJS.WriteStream, opts: FollowOptions): (e:
       payload,
       at,
     };
+    // With -v, what a tool printed: a worker does not stream it, but a shell step's result holds
+    // its stdout and stderr, shown when the command ends (not interleaved as in a local run).
+    if (opts.verbose && (e.type === "command.completed" || e.type === "command.failed")) {
+      const data = (payload.result as { data?: Record<string, unknown> } | undefined)?.data;
+      for (const stream of ["stdout", "stderr"] as const) {
+        const text = data?.[stream];
+        if (typeof text === "string" && text !== "") writeIndented(out, e.step ?? "", text, style.dim);
+      }
+    }
     // The printer reads only startedAt and steps of the state.
     lines(ev, { startedAt, steps } as unknown as ExecutionState);
   };
