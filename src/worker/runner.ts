@@ -16,6 +16,13 @@ async function loadExecutor(): Promise<typeof import("../runtime/executor")> {
   return executor;
 }
 
+/** Closes what the tools keep open (database pools, HTTP keep-alive), if any command ran. */
+export async function closeTools(): Promise<void> {
+  if (!executor) return;
+  const { closeToolResources } = await import("../tools/registry");
+  await closeToolResources();
+}
+
 export interface RunDeps {
   api: Api;
   reporter: Reporter;

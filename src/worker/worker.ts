@@ -12,7 +12,7 @@ import type { Config } from "../config/config";
 import type { Logger } from "../log";
 import { type Api, ApiError, backoffMs, createApi, Unreachable, within } from "./client";
 import { Reporter } from "./reporter";
-import { type Running, startCommand } from "./runner";
+import { closeTools, type Running, startCommand } from "./runner";
 import { type Claimed, parseClaim } from "./schema";
 import { startWakeups, type Wakeups } from "./wake";
 
@@ -211,6 +211,8 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   await beat.stop();
   await wakeups?.stop();
   await api.close();
+  // A postgres pool left open keeps the process alive after "stopped".
+  await closeTools();
   opts.signal.removeEventListener("abort", onStop);
   log.info(`worker ${workerId} stopped`);
   return 0;

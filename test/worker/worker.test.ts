@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Cluster, freePort, natsMissing, type Proc } from "../support/cluster";
-import { pgAvailable } from "../support/services";
+import { PG_ADMIN_URL, pgAvailable } from "../support/services";
 
 const store = (await pgAvailable()) ? "pglite" : "postgres";
 const nats = !(await natsMissing());
@@ -214,6 +214,23 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
     } finally {
       await stopWorker(w);
     }
+  });
+
+  it("exits promptly on SIGTERM after running a postgres step (the tool's pool is closed)", {
+    skip: store === "postgres" ? false : "needs PostgreSQL for the postgres tool",
+  }, async () => {
+    const w = c.startWorker();
+    await c.workerReady(w);
+    const query = playbook(
+      "query",
+      `  - step: start\n    tool: {kind: postgres, auth: {db_conn_string: "${PG_ADMIN_URL}"}, query: "select 1 as one"}\n`,
+    );
+    const doc = await c.run(query, {}, 30_000);
+    assert.equal(doc.status, "COMPLETED", JSON.stringify(doc));
+    process.kill(w.pid, "SIGTERM");
+    const exit = await exitWithin(w, 5000);
+    assert.notEqual(exit, "late", `the worker did not exit\n${w.output()}`);
+    assert.deepEqual(exit, { code: 0, signal: null });
   });
 
   it("completes by long-polling when NATS is down", async () => {
