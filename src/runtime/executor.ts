@@ -182,6 +182,7 @@ async function callTool(
   try {
     return await tool.run(config, {
       signal,
+      ...(timeout ? { timeoutMs: timeout * 1000 } : {}),
       input,
       // Tools that hand the context to another process or realm need a plain copy; make it once, on demand.
       get vars() {

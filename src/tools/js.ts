@@ -139,7 +139,9 @@ export const jsTool: Tool = {
       release(box, true);
       return fail("config", `js code does not compile: ${compiled}`);
     }
-    const timeoutMs = secondsToMs(config.timeout_seconds) ?? DEFAULT_TIMEOUT_MS;
+    // A synchronous loop blocks the event loop, so no signal can stop it: vm's own timeout must
+    // be the task's.
+    const timeoutMs = secondsToMs(config.timeout_seconds) ?? ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     box.log = (stream, text) => ctx.onOutput?.(stream, text);
     const globals = box.context as Record<string, unknown>;
     let finished = false;

@@ -36,6 +36,8 @@ export interface ToolServices {
 export interface ToolRunContext {
   /** Aborted on cancellation or timeout; every tool must stop its work when it fires. */
   signal: AbortSignal;
+  /** The task's `spec.timeout_seconds`, for a tool that must bound work a signal cannot interrupt. */
+  timeoutMs?: number;
   /** The rendered input: the tool's own `input` keys over the step's. */
   input: Record<string, unknown>;
   /** The template context the config was rendered with (workload, step results, ...). */
