@@ -8,12 +8,10 @@
 // extra transactions per step. Publishing is outside any transaction, so a NATS outage never
 // holds a database connection; nats.js reconnects by itself.
 
-export const STREAM = "NOETL_COMMANDS";
-export const SUBJECTS = "noetl.commands.>";
-/** Cancel notices for workers (core NATS, not in the stream: they matter only the moment they are sent). */
-export const CANCEL_SUBJECT = "noetl.control.cancel";
 /** At most one wake-up per pool in this window: under load workers are busy anyway. */
 const MIN_GAP_MS = 5;
+
+import { ALL_COMMANDS, CANCEL_SUBJECT, COMMANDS_STREAM, commandsSubject } from "../nats-subjects";
 
 export interface Wakeups {
   /** Says "there is work" soon (coalesced). */
@@ -31,7 +29,7 @@ export async function startWakeups(
 ): Promise<Wakeups> {
   const { connect, StringCodec } = await import("nats");
   const sc = StringCodec();
-  const subject = "noetl.commands.default";
+  const subject = commandsSubject("default");
   const body = sc.encode(JSON.stringify({ pool: "default" }));
   let nc: import("nats").NatsConnection | undefined;
   let last = 0;
@@ -94,14 +92,16 @@ export async function startWakeups(
     if (stop.aborted) return void (await conn.close().catch(() => {}));
     try {
       const jsm = await conn.jetstreamManager();
-      const config = { subjects: [SUBJECTS], max_age: 60_000_000_000, max_msgs: 100_000 };
-      await jsm.streams.add({ name: STREAM, ...config }).catch(() => jsm.streams.update(STREAM, config));
+      const config = { subjects: [ALL_COMMANDS], max_age: 60_000_000_000, max_msgs: 100_000 };
+      await jsm.streams
+        .add({ name: COMMANDS_STREAM, ...config })
+        .catch(() => jsm.streams.update(COMMANDS_STREAM, config));
     } catch (err) {
-      log(`cannot set up the JetStream stream ${STREAM}: ${(err as Error).message}`);
+      log(`cannot set up the JetStream stream ${COMMANDS_STREAM}: ${(err as Error).message}`);
     }
     nc = conn;
     // Commits made by other server processes wake the claims waiting here.
-    const sub = conn.subscribe(SUBJECTS);
+    const sub = conn.subscribe(ALL_COMMANDS);
     stop.addEventListener("abort", () => sub.unsubscribe(), { once: true });
     if (stop.aborted) sub.unsubscribe();
     for await (const _m of sub) onRemoteWork();

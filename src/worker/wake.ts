@@ -7,14 +7,12 @@
 // absent or down the claim long-poll carries the work, so errors are logged and retried,
 // never thrown.
 import type { Logger } from "../log";
+import { CANCEL_SUBJECT, commandsSubject } from "../nats-subjects";
 import { pause, within } from "./client";
 
 export interface Wakeups {
   stop(): Promise<void>;
 }
-
-/** Where the server says an execution was cancelled, so running tools stop at once. */
-export const CANCEL_SUBJECT = "noetl.control.cancel";
 
 export function startWakeups(
   url: string,
@@ -49,7 +47,7 @@ export function startWakeups(
     void watchStatus(nc, log);
     // A plain subscription on the stream's subject: it sees every wake-up the server publishes
     // while connected, and nats.js re-subscribes after a reconnect.
-    const sub = nc.subscribe(`noetl.commands.${pool}`);
+    const sub = nc.subscribe(commandsSubject(pool));
     const cancels = nc.subscribe(CANCEL_SUBJECT, {
       callback: (err, m) => {
         if (err) return;
@@ -70,7 +68,7 @@ export function startWakeups(
       },
       { once: true },
     );
-    log.debug(`listening for wake-ups on noetl.commands.${pool}`);
+    log.debug(`listening for wake-ups on ${commandsSubject(pool)}`);
     for await (const _m of sub) onWake();
     await close();
   })().catch((err) => log.warn(`NATS wake-ups stopped: ${(err as Error).message}`));
