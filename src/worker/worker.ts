@@ -171,6 +171,7 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   };
 
   let failures = 0;
+  let exitCode = 0;
   while (!opts.signal.aborted) {
     const limit = Math.min(MAX_CLAIM, free());
     if (limit <= 0) {
@@ -193,6 +194,15 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
       failures = 0;
     } catch (err) {
       if (opts.signal.aborted) break;
+      // A refused token does not heal by retrying: say so once and stop, so the mistake shows
+      // (a supervisor restarting the worker) instead of an error line every few seconds.
+      if (err instanceof ApiError && err.status === 401) {
+        log.error(
+          `${err.message}; stopping: give the worker the server's token (NOETL_API_TOKEN or --token)`,
+        );
+        exitCode = 1;
+        break;
+      }
       if (!(err instanceof Unreachable)) {
         const msg = err instanceof ApiError ? err.message : String(err);
         log.error(`claiming failed: ${msg}`);
@@ -215,7 +225,7 @@ export async function runWorker(config: Config, opts: WorkerOptions): Promise<nu
   await closeTools();
   opts.signal.removeEventListener("abort", onStop);
   log.info(`worker ${workerId} stopped`);
-  return 0;
+  return exitCode;
 }
 
 /** Recent command run times (moving average): are commands short enough to lease ahead? */

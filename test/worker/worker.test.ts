@@ -247,6 +247,20 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
   });
 });
 
+describe(`worker with a token the server refuses (${store})`, { timeout: 300_000 }, () => {
+  let c: Cluster;
+  after(() => c?.stop());
+
+  it("says so once and exits 1, rather than retrying forever", async () => {
+    c = await Cluster.start({ store, workers: 0, env: { NOETL_API_TOKEN: "the-right-token-1234" } });
+    const w = c.startWorker({ env: { NOETL_API_TOKEN: "a-wrong-token-5678" } });
+    const exit = await exitWithin(w, 20_000);
+    assert.notEqual(exit, "late", `the worker kept going\n${w.output()}`);
+    assert.deepEqual(exit, { code: 1, signal: null });
+    assert.match(w.output(), /the API token is not valid; stopping: give the worker the server's token/);
+  });
+});
+
 describe(`worker started before the server (${store})`, { timeout: 300_000 }, () => {
   let c: Cluster;
   after(() => c?.stop());
