@@ -19,9 +19,11 @@ export function parseYaml(text: string, file: string): YamlSource {
   let value: unknown;
   try {
     value = load(text, { schema: CORE_SCHEMA, filename: file });
-  } catch {
+  } catch (err) {
     // Report the syntax error in the words and positions of the full parser.
-    const tree = parseTree(text, file);
+    const mark = (err as { mark?: { line?: number; column?: number } }).mark;
+    const at = mark?.line === undefined ? undefined : { line: mark.line + 1, col: (mark.column ?? 0) + 1 };
+    const tree = parseTree(text, file, at);
     if (tree.problems.length > 0) return { value: undefined, problems: tree.problems, locate: tree.locate };
     return { value: tree.value, problems: [], locate: tree.locate };
   }
@@ -36,14 +38,26 @@ export function parseYaml(text: string, file: string): YamlSource {
   };
 }
 
-function parseTree(text: string, file: string): { value: unknown; problems: Problem[]; locate: Locate } {
+function parseTree(
+  text: string,
+  file: string,
+  at?: { line: number; col: number },
+): { value: unknown; problems: Problem[]; locate: Locate } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: Problem[] = doc.errors.map((e) => {
     const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
     return { file, line: pos.line, col: pos.col, message: firstLine(e.message) };
   });
-  const value = problems.length === 0 ? doc.toJS({ maxAliasCount: 1000 }) : undefined;
+  let value: unknown;
+  // Some documents parse but cannot become values (an alias to an anchor that does not exist).
+  if (problems.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (err) {
+      problems.push({ file, ...(at ?? { line: 1, col: 1 }), message: firstLine((err as Error).message) });
+    }
+  }
 
   function locate(path: readonly PathSegment[], key = false): { line: number; col: number } {
     let node: unknown = doc.contents;

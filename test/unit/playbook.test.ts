@@ -102,6 +102,15 @@ describe("normalisation", () => {
 });
 
 describe("problems", () => {
+  it("an alias to an anchor that does not exist is a problem at its position, not an exception", () => {
+    const r = loadPlaybookSource("apiVersion: noetl.io/v2\nkind: Playbook\nworkflow: *nope\n", "a.yaml");
+    assert.equal(r.playbook, undefined);
+    assert.deepEqual(r.problems.map(formatProblem), [
+      "a.yaml:3:16: Unresolved alias (the anchor must be set before the alias): nope",
+    ]);
+    assert.equal(loadPlaybookSource("*!", "b.yaml").problems.length, 1);
+  });
+
   it("reports every problem of a file at once, in source order, with positions", () => {
     const r = load(`workflow:
   - step: start
