@@ -1,17 +1,13 @@
 // Turns --set k=v and --payload into a workload: YAML scalars, dotted keys, deep merge.
 import { readFile } from "node:fs/promises";
 import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
+import { deepMerge } from "../engine/workload";
 import { NoetlError } from "../errors";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
 
-export function deepMerge(base: Obj, over: Obj): Obj {
-  const out: Obj = { ...base };
-  for (const [k, v] of Object.entries(over))
-    out[k] = isObj(v) && isObj(out[k]) ? deepMerge(out[k] as Obj, v) : v;
-  return out;
-}
+export { deepMerge };
 
 /** `a.b=3` → {a: {b: 3}}; the value is read as a YAML scalar or flow collection. */
 export function parseSets(sets: string[]): Obj {

@@ -1,6 +1,7 @@
 // `noetl run REF`: resolve the playbook, build the workload, run it locally, report.
 import { access } from "node:fs/promises";
 import { join } from "node:path";
+import { executionWorkload } from "../engine/workload";
 import { NoetlError } from "../errors";
 import { formatProblem, loadPlaybookFile } from "../playbook/load";
 import type { Playbook } from "../playbook/schema";
@@ -132,7 +133,7 @@ async function printPlan(pb: Playbook, workload: Record<string, unknown>, json: 
     name: pb.metadata.name,
     entry_step: entryStep(pb),
     final_step: pb.executor?.spec?.final_step,
-    workload: { ...pb.workload, ...workload },
+    workload: executionWorkload(pb.workload, workload),
     steps,
   };
   if (json) {

@@ -1,7 +1,9 @@
 // The local driver: the engine, the executor and an in-memory event list, in one process.
+
 import { dirname } from "node:path";
 import { cancel, decide, start } from "../engine/engine";
 import type { Command, EngineEvent, ExecutionState, StepTiming } from "../engine/types";
+import { executionWorkload } from "../engine/workload";
 import { newExecutionId } from "../ids";
 import type { Playbook } from "../playbook/schema";
 import type { ToolOutcome, ToolServices } from "../tools/types";
@@ -36,7 +38,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunSummary> {
   const env = opts.env ?? Object.freeze({ ...process.env });
   const baseDir = dirname(opts.file);
   const executionId = newExecutionId();
-  const workload = { ...(pb.workload ?? {}), ...opts.workload };
+  const workload = executionWorkload(pb.workload, opts.workload);
   const began = start(pb, {
     executionId,
     workload,

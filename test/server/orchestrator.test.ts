@@ -56,6 +56,15 @@ workflow:
     tool: {kind: noop, input: {got: "{{ start.data.doubled }}"}}
 `;
 
+const nested = `apiVersion: noetl.io/v2
+kind: Playbook
+metadata: {name: nested, path: test/nested}
+workload: {db: {host: local, port: 5432}}
+workflow:
+  - step: start
+    tool: {kind: noop, input: {host: "{{ db.host }}", port: "{{ db.port }}"}}
+`;
+
 const parentNoWait = `apiVersion: noetl.io/v2
 kind: Playbook
 metadata: {name: parent_nowait, path: test/parent-nowait}
@@ -72,7 +81,7 @@ for (const backend of await backends()) {
     let h: Harness;
     before(async () => {
       h = await harness(backend, { leaseMs: 1500 });
-      for (const y of [chain, child, parent, parentNoWait]) {
+      for (const y of [chain, child, parent, parentNoWait, nested]) {
         const r = await h.call("POST", "/api/catalog/register", {
           body: y,
           headers: { "content-type": "application/yaml" },
@@ -270,6 +279,15 @@ for (const backend of await backends()) {
       assert.equal(kid.status, "COMPLETED");
       assert.equal(kid.parent_execution_id, r.json.execution_id);
       assert.deepEqual(kid.result, { doubled: 10 });
+    });
+
+    it("lays the request's workload over the playbook's defaults key by key", async () => {
+      const r = await h.call("POST", "/api/execute", {
+        body: { path: "test/nested", workload: { db: { host: "prod" } } },
+      });
+      assert.equal(r.status, 201, r.text);
+      await drain();
+      assert.deepEqual((await status(r.json.execution_id)).result, { host: "prod", port: 5432 });
     });
 
     it("cancels an execution: its commands are no longer claimable or heartbeat-able", async () => {

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { decide, start } from "../../src/engine/engine";
 import { fold, initialState } from "../../src/engine/fold";
 import type { Command, CommandReport, EngineEvent, ExecutionState } from "../../src/engine/types";
+import { executionWorkload } from "../../src/engine/workload";
 import { loadPlaybookSource } from "../../src/playbook/load";
 import type { Playbook } from "../../src/playbook/schema";
 
@@ -241,5 +242,13 @@ workflow:
         ["b", undefined],
       ],
     );
+  });
+
+  it("the request's workload is laid over the playbook's defaults at every depth", () => {
+    assert.deepEqual(
+      executionWorkload({ db: { host: "a", port: 5432 }, xs: [1, 2], n: 1 }, { db: { host: "b" }, xs: [3] }),
+      { db: { host: "b", port: 5432 }, xs: [3], n: 1 },
+    );
+    assert.deepEqual(executionWorkload(undefined, { n: 2 }), { n: 2 });
   });
 });

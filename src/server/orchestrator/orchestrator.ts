@@ -4,6 +4,7 @@
 // execution status) and queue the notifications. Workers are woken only after the commit.
 import { decide, cancel as engineCancel, start as engineStart } from "../../engine/engine";
 import type { CommandReport, Decision, EngineEvent } from "../../engine/types";
+import { executionWorkload } from "../../engine/workload";
 import { NoetlError } from "../../errors";
 import { newExecutionId } from "../../ids";
 import type { Playbook } from "../../playbook/schema";
@@ -72,7 +73,7 @@ export class Orchestrator {
   /** Starts an execution inside an open transaction (also used for sub-playbooks). */
   async startIn(tx: StoreTx, id: string, req: StartRequest, after: AfterCommit): Promise<void> {
     const playbook = req.entry.doc as Playbook;
-    const workload = { ...(playbook.workload ?? {}), ...req.workload };
+    const workload = executionWorkload(playbook.workload, req.workload);
     await tx.createExecution({
       execution_id: id,
       status: "RUNNING",
