@@ -163,6 +163,25 @@ cli
 
 cli.help();
 cli.version(version, "--version");
+cli
+  .command("completion [shell]", "Print a shell completion script: bash, zsh or fish")
+  .example('eval "$(noetl completion bash)"')
+  .example("noetl completion fish | source")
+  .action(async (shell: string | undefined) => {
+    const { ACTIONS, completionCommand } = await import("./cli/completion");
+    // The flags as written (`-t, --target <step>` → -t --target): cac keeps camel-cased names.
+    const flags = (options: { rawName: string }[]) =>
+      options.flatMap((o) => o.rawName.split(",").map((part) => part.trim().split(/\s/)[0]!));
+    return completionCommand(shell, {
+      commands: cli.commands.map((c) => ({
+        name: c.name,
+        flags: flags(c.options),
+        actions: ACTIONS[c.name] ?? [],
+      })),
+      globalFlags: flags(cli.globalCommand.options),
+    });
+  });
+
 // `catalog get` and `execute playbook` take `--version V`: a boolean --version would swallow V.
 const versionFlag = cli.globalCommand.options.find((o) => o.name === "version");
 if (versionFlag) versionFlag.isBoolean = false;
