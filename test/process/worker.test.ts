@@ -55,6 +55,18 @@ describe("noetl worker start / status / stop", () => {
     assert.equal((await statusDoc()).code, 3);
   });
 
+  it("--port replaces only the port of NOETL_SERVER_URL, as for every remote command", T, async () => {
+    const other = await freePort();
+    const r = await w(["start", "--name", "ported", "--port", String(other)]);
+    assert.equal(r.code, 0, r.stderr);
+    const pid = readPid(home, "noetl_worker_ported.pid");
+    assert.ok(pid);
+    seen.push(pid);
+    assert.match(r.stdout, new RegExp(`server http://127\\.0\\.0\\.1:${other};`));
+    const s = await w(["stop", "--name", "ported"]);
+    assert.equal(s.code, 0, s.stderr);
+  });
+
   it("runs two named workers and stops them one by one", T, async () => {
     const srv = await noetl(["server", "start", "--host", "127.0.0.1", "--port", String(port)], { home });
     assert.equal(srv.code, 0, srv.stderr);
