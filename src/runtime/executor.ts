@@ -5,6 +5,7 @@ import { flattenContext, layer } from "../engine/context";
 import { evaluatePolicy } from "../engine/policy";
 import { secretRef } from "../engine/secret-ref";
 import type { Command, CommandReport, Envelope } from "../engine/types";
+import { pause } from "../pause";
 import type { TaskConfig } from "../playbook/schema";
 import { renderValue } from "../template";
 import { getTool } from "../tools/registry";
@@ -122,7 +123,7 @@ async function runTasks(cmd: Command, secrets: CommandSecrets, opts: ExecuteOpti
       if (opts.signal.aborted)
         return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
       if (answer.do === "retry") {
-        if (!(await sleep(answer.delayMs ?? 0, opts.signal)))
+        if (!(await pause(answer.delayMs ?? 0, opts.signal)))
           return { result: failure("cancelled", "cancelled", attempt), directive: "fail", set };
         continue;
       }
@@ -202,19 +203,4 @@ async function callTool(
 
 function failure(kind: string, message: string, attempt: number): Envelope {
   return { status: "error", error: { kind, message }, meta: { attempt } };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (ms <= 0) return Promise.resolve(!signal.aborted);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -1,7 +1,9 @@
 // Server-Sent Events for an execution's log: everything after `after`, then new events as
 // they are appended, until the execution has finished and nothing is left, the client goes
 // away, or the server shuts down. Each SSE id is the event_id, so Last-Event-ID resumes.
+
 import { streamSSE } from "hono/streaming";
+import { pause } from "../pause";
 import type { AppDeps } from "./deps";
 import type { Ctx } from "./route";
 
@@ -35,19 +37,7 @@ export function streamEvents(c: Ctx, deps: AppDeps, id: string, after: string | 
         await stream.write(": keep-alive\n\n");
         idle = 0;
       }
-      await sleep(pollMs, shutdown);
+      await pause(pollMs, shutdown);
     }
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
   });
 }

@@ -12,6 +12,7 @@
 const MIN_GAP_MS = 5;
 
 import { ALL_COMMANDS, CANCEL_SUBJECT, COMMANDS_STREAM, commandsSubject } from "../nats-subjects";
+import { pause } from "../pause";
 
 export interface Wakeups {
   /** Says "there is work" soon (coalesced). */
@@ -75,14 +76,7 @@ export async function startWakeups(
         if (i > 0) log(`connected to NATS at ${url}`);
         return conn;
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(500 * 2 ** i, 5000));
-        const onAbort = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        stop.addEventListener("abort", onAbort, { once: true });
-      });
+      await pause(Math.min(500 * 2 ** i, 5000), stop);
     }
     return undefined;
   })();

@@ -166,18 +166,3 @@ export async function within(p: Promise<unknown>, ms: number): Promise<boolean> 
     clearTimeout(timer);
   }
 }
-
-/** Sleeps; resolves early (false) when `signal` aborts. */
-export function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(ok);
-    };
-    const onAbort = () => done(false);
-    const timer = setTimeout(() => done(true), ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -7,7 +7,8 @@
 // server restart delays reports, it never loses them. The only reports dropped are those the
 // server refuses for a lost lease.
 import type { Logger } from "../log";
-import { type Api, ApiError, backoffMs, isLeaseLost, pause, within } from "./client";
+import { pause } from "../pause";
+import { type Api, ApiError, backoffMs, isLeaseLost, within } from "./client";
 
 export interface WorkerEvent {
   command_id: string;

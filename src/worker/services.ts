@@ -2,8 +2,9 @@
 // workbook tasks run right here with the same executor as the command itself.
 import * as v from "valibot";
 import type { Command } from "../engine/types";
+import { pause } from "../pause";
 import type { ToolOutcome, ToolServices } from "../tools/types";
-import { type Api, ApiError, pause, Unreachable } from "./client";
+import { type Api, ApiError, Unreachable } from "./client";
 import { CredentialSchema, StartedSchema, StatusSchema, TERMINAL } from "./schema";
 
 export interface WorkerServiceDeps {

@@ -8,7 +8,8 @@
 // never thrown.
 import type { Logger } from "../log";
 import { CANCEL_SUBJECT, commandsSubject } from "../nats-subjects";
-import { pause, within } from "./client";
+import { pause } from "../pause";
+import { within } from "./client";
 
 export interface Wakeups {
   stop(): Promise<void>;

@@ -1,5 +1,6 @@
 // Builds the orchestration pieces a server runs: the orchestrator, the wake-up signal for
 // long-polling claims, and the lease sweeper.
+import { pause } from "../../pause";
 import type { Store } from "../../store/types";
 import { Orchestrator } from "./orchestrator";
 import { WorkSignal } from "./signal";
@@ -39,16 +40,7 @@ export function startSweeper(
       } catch (err) {
         if (!stop.aborted) log(`lease sweep failed: ${(err as Error).message}`);
       }
-      await new Promise<void>((r) => {
-        // The listener is removed on every pass; left behind, they pile up on the long-lived signal.
-        const done = () => {
-          clearTimeout(t);
-          stop.removeEventListener("abort", done);
-          r();
-        };
-        const t = setTimeout(done, everyMs);
-        stop.addEventListener("abort", done, { once: true });
-      });
+      await pause(everyMs, stop);
     }
   })();
 }
