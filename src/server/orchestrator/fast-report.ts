@@ -10,7 +10,7 @@ import { reportKey } from "../../store/tx";
 import type { FinishRequest, ReportApply } from "../../store/types";
 import { isServerRun } from "./children";
 import type { IncomingEvent, Orchestrator, ReportOutcome } from "./orchestrator";
-import { type AfterCommit, plan } from "./persist";
+import { newAfterCommit, plan } from "./persist";
 import type { ReportClaim } from "./signal";
 import type { Cached } from "./state-cache";
 
@@ -51,14 +51,7 @@ export async function tryFastReport(
     else decision.events.push(progressEvent(e));
   }
   if (decision.commands.some(isServerRun)) return false;
-  const after: AfterCommit = {
-    notify: false,
-    handoffs: [],
-    reporters,
-    touched: new Set([executionId]),
-    locked: new Set(),
-    failed: [],
-  };
+  const after = newAfterCommit(reporters, [executionId]);
   const p = plan(orch, cached, decision, stepsBefore, after);
   const apply: ReportApply = {
     execution_id: executionId,

@@ -19,7 +19,7 @@ import {
   tryFastReport,
 } from "./fast-report";
 import { Lanes } from "./lanes";
-import { type AfterCommit, persistDecision } from "./persist";
+import { type AfterCommit, newAfterCommit, persistDecision } from "./persist";
 import type { ReportClaim, WorkSignal } from "./signal";
 import { type Cached, rebuild, StateCache } from "./state-cache";
 
@@ -210,7 +210,6 @@ export class Orchestrator {
     let status = "CANCELLED";
     const cancelled: string[] = [];
     await this.unitOfWork(async (tx, after) => {
-      cancelled.length = 0; // a retried unit of work starts over
       status = await this.cancelIn(tx, executionId, reason, after, cancelled);
     });
     if (cancelled.length > 0) this.deps.onCancelled?.(cancelled);
@@ -286,14 +285,7 @@ export class Orchestrator {
     fn: (tx: StoreTx, after: AfterCommit) => Promise<void>,
     reporter?: ReportClaim,
   ): Promise<void> {
-    const after: AfterCommit = {
-      notify: false,
-      handoffs: [],
-      touched: new Set(),
-      locked: new Set(),
-      reporters: reporter ? [reporter] : [],
-      failed: [],
-    };
+    const after = newAfterCommit(reporter ? [reporter] : []);
     try {
       await this.deps.store.transaction((tx) => fn(tx, after));
     } catch (err) {

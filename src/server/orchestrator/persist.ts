@@ -35,6 +35,11 @@ export interface AfterCommit {
   failed: string[];
 }
 
+/** What a new unit of work starts with: nothing to do after its commit yet. */
+export function newAfterCommit(reporters: ReportClaim[], touched: string[] = []): AfterCommit {
+  return { notify: false, handoffs: [], reporters, touched: new Set(touched), locked: new Set(), failed: [] };
+}
+
 const SERVER = "server";
 
 /** What one decision writes, computed without I/O. */
