@@ -7,7 +7,10 @@ import { NoetlError } from "../errors";
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
 
-export { deepMerge };
+/** The workload a command line asks for: `--payload` with every `--set` laid over it. */
+export async function requestedWorkload(opts: { payload?: string; set?: unknown }): Promise<Obj> {
+  return deepMerge(await parsePayload(opts.payload), parseSets(asList(opts.set)));
+}
 
 /** `a.b=3` → {a: {b: 3}}; the value is read as a YAML scalar or flow collection. */
 export function parseSets(sets: string[]): Obj {
@@ -32,7 +35,7 @@ export function parseSets(sets: string[]): Obj {
   return out;
 }
 
-export async function parsePayload(payload: string | undefined): Promise<Obj> {
+async function parsePayload(payload: string | undefined): Promise<Obj> {
   if (payload === undefined) return {};
   let text = payload;
   if (payload.startsWith("@")) {

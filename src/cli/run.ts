@@ -5,7 +5,7 @@ import { executionWorkload } from "../engine/workload";
 import { NoetlError } from "../errors";
 import { formatProblem, loadPlaybookFile } from "../playbook/load";
 import type { Playbook } from "../playbook/schema";
-import { asList, deepMerge, parsePayload, parseSets } from "./args";
+import { requestedWorkload } from "./args";
 import { liveView } from "./live";
 import { makeStyle, progressPrinter, useColor, writeIndented } from "./output";
 
@@ -61,7 +61,7 @@ export async function runCommand(ref: string | undefined, opts: RunOptions): Pro
   let playbook = loaded.playbook;
   const target = opts.target ?? refTarget;
   if (target !== undefined) playbook = withEntry(playbook, target, file);
-  const workload = deepMerge(await parsePayload(opts.payload), parseSets(asList(opts.set)));
+  const workload = await requestedWorkload(opts);
 
   if (opts.dryRun) return printPlan(playbook, workload, opts.json ?? false);
 

@@ -1,7 +1,7 @@
 // `noetl execute playbook PATH [--version V] [--set k=v]… [--payload …] [--wait]` and
 // `noetl execute status ID [--follow]`: start an execution on the server, or look at one.
 import { NoetlError } from "../../errors";
-import { asList, deepMerge, parsePayload, parseSets } from "../args";
+import { requestedWorkload } from "../args";
 import { connect, printJson, type RemoteOptions, required, versionOption } from "./common";
 import { followExecution } from "./follow";
 import { type StatusOptions, statusCommand } from "./status";
@@ -31,7 +31,7 @@ export async function executeCommand(
   // Here PATH is already a catalog path, so only the explicit catalog:// form is unwrapped.
   const ref = path.startsWith("catalog://") ? parseCatalogRef(path) : { path, version: undefined };
   const version = versionOption(opts.version) ?? ref.version;
-  const workload = deepMerge(await parsePayload(opts.payload), parseSets(asList(opts.set)));
+  const workload = await requestedWorkload(opts);
   return startExecution({ path: ref.path, version, workload }, opts);
 }
 

@@ -2,7 +2,7 @@
 // catalog://PATH@VERSION): submit to the server, follow, exit like a local run.
 import { access } from "node:fs/promises";
 import { NoetlError } from "../../errors";
-import { asList, deepMerge, parsePayload, parseSets } from "../args";
+import { requestedWorkload } from "../args";
 import type { RemoteOptions } from "./common";
 import { isCatalogRef, parseCatalogRef, startExecution } from "./execute";
 
@@ -31,7 +31,7 @@ export async function runRemote(ref: string, opts: RemoteRunOptions): Promise<nu
     );
   }
   const { path, version } = parseCatalogRef(ref);
-  const workload = deepMerge(await parsePayload(opts.payload), parseSets(asList(opts.set)));
+  const workload = await requestedWorkload(opts);
   return startExecution({ path, version, workload }, { ...opts, wait: true });
 }
 
