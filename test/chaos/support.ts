@@ -34,10 +34,13 @@ export function shellChain(steps: number, sleepSeconds: number): string {
   }).join("");
 }
 
-/** A shell step's data without its timing, to compare with an expected result. */
-export function withoutTiming(data: unknown): unknown {
-  const { duration_ms: _, ...rest } = data as Record<string, unknown>;
-  return rest;
+/** Completed executions with their result (a shell step's data) without its timing, to compare. */
+export function withoutTiming(docs: ExecutionDoc[]): ExecutionDoc[] {
+  return docs.map((d) => {
+    if (d.status !== "COMPLETED") return d;
+    const { duration_ms: _, ...result } = d.result as Record<string, unknown>;
+    return { ...d, result };
+  });
 }
 
 export interface LoggedEvent {

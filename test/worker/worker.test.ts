@@ -60,6 +60,17 @@ async function stepStarted(c: Cluster, id: string): Promise<void> {
   }
 }
 
+/** The processes whose command line contains `marker` (pgrep's output; empty when none). */
+function processesWith(marker: string): string {
+  return spawnSync("pgrep", ["-f", marker], { encoding: "utf8" }).stdout.trim();
+}
+
+/** Waits until no process has `marker` in its command line; false if one still does at `deadline`. */
+async function goneBy(marker: string, deadline: number): Promise<boolean> {
+  while (processesWith(marker) !== "" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return processesWith(marker) === "";
+}
+
 async function stopWorker(p: Proc): Promise<void> {
   if (p.child.exitCode === null) process.kill(p.pid, "SIGTERM");
   if ((await exitWithin(p, 10_000)) === "late") process.kill(p.pid, "SIGKILL");
@@ -178,13 +189,11 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
       const { path, version } = await c.register(long);
       const id = await c.execute(path, {}, version);
       await stepStarted(c, id);
-      const alive = () => spawnSync("pgrep", ["-f", marker], { encoding: "utf8" }).stdout.trim();
-      assert.notEqual(alive(), "", "the step's shell is running");
+      assert.notEqual(processesWith(marker), "", "the step's shell is running");
       assert.equal((await c.api("POST", `/api/executions/${id}/cancel`)).json.status, "CANCELLED");
       // Lease heartbeats come every 10 s (30 s leases); the notice must be much quicker.
       const deadline = Date.now() + 4000;
-      while (alive() !== "" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.equal(alive(), "", `the tool still runs after the cancel\n${w.output()}`);
+      assert.ok(await goneBy(marker, deadline), `the tool still runs after the cancel\n${w.output()}`);
       while (!/its execution was cancelled/.test(w.output()) && Date.now() < deadline + 2000)
         await new Promise((r) => setTimeout(r, 100));
       assert.match(w.output(), /its execution was cancelled/);
@@ -207,10 +216,8 @@ describe(`worker (${store}${nats ? " + NATS" : ""})`, { timeout: 300_000 }, () =
       );
       const doc = await c.run(failing, {}, 30_000);
       assert.equal(doc.status, "FAILED", JSON.stringify(doc));
-      const alive = () => spawnSync("pgrep", ["-f", marker], { encoding: "utf8" }).stdout.trim();
-      const deadline = Date.now() + 4000;
-      while (alive() !== "" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.equal(alive(), "", `the other iteration still runs after the failure\n${w.output()}`);
+      const gone = await goneBy(marker, Date.now() + 4000);
+      assert.ok(gone, `the other iteration still runs after the failure\n${w.output()}`);
     } finally {
       await stopWorker(w);
     }
